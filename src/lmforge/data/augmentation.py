@@ -1,0 +1,78 @@
+"""Seeded text augmentation for the training split: token deletion, swap and insertion.
+
+Text is cut into units first: one unit per CJK character, one per whitespace-separated word
+otherwise, so the same operations are character-level for Chinese and word-level for English.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+_UNIT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class AugmentationParams:
+    """The `augmentation` block of `parameters_data_processing.yml`."""
+
+    enabled: bool = True
+    copies: int = 1
+    delete_prob: float = 0.1
+    swap_prob: float = 0.1
+    insert_prob: float = 0.05
+    seed: int = 42
+
+
+def split_units(text: str) -> list[str]:
+    """Characters for CJK, words elsewhere."""
+    return _UNIT.findall(text)
+
+
+def join_units(units: Sequence[str]) -> str:
+    """Inverse of `split_units` up to whitespace: no space next to a CJK character."""
+    out: list[str] = []
+    for unit in units:
+        if out and not (_CJK.match(unit) or _CJK.match(out[-1][-1])):
+            out.append(" ")
+        out.append(unit)
+    return "".join(out)
+
+
+def augment_text(text: str, vocabulary: Sequence[str], params: AugmentationParams,
+                 rng: random.Random) -> str:
+    """One perturbed copy of `text`: each unit may be deleted, swapped with its neighbour, or
+    followed by a unit drawn from `vocabulary` (units of the training split)."""
+    units = split_units(text)
+    kept = [u for u in units if rng.random() >= params.delete_prob] or units[:1]
+    for i in range(len(kept) - 1):
+        if rng.random() < params.swap_prob:
+            kept[i], kept[i + 1] = kept[i + 1], kept[i]
+    out: list[str] = []
+    for unit in kept:
+        out.append(unit)
+        if vocabulary and rng.random() < params.insert_prob:
+            out.append(vocabulary[rng.randrange(len(vocabulary))])
+    return join_units(out)
+
+
+def augment_frame(frame: pd.DataFrame, params: AugmentationParams) -> pd.DataFrame:
+    """`params.copies` perturbed rows per row, flagged `augmented=True`, labels kept."""
+    rng = random.Random(params.seed)
+    texts = frame["text"].tolist()
+    vocabulary = sorted({unit for text in texts for unit in split_units(text)})
+    rows = []
+    for position, text in enumerate(texts):
+        for _ in range(params.copies):
+            rows.append((position, augment_text(text, vocabulary, params, rng)))
+    if not rows:
+        return frame.iloc[0:0].assign(augmented=pd.Series(dtype=bool))
+    positions, new_texts = zip(*rows)
+    augmented = frame.iloc[list(positions)].copy()
+    augmented["text"] = pd.array(new_texts, dtype=frame["text"].dtype)
+    return augmented.assign(augmented=True)

@@ -1,0 +1,70 @@
+"""Catalog entries that write to MLflow: the model registration and run annotations."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from kedro.io import AbstractDataset, DatasetError
+from mlflow.tracking import MlflowClient
+from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
+
+from lmforge.tracking.registry import ClassifierCandidate, register
+
+
+class RegisteredClassifierDataset(AbstractDataset):
+    """Saving a `ClassifierCandidate` logs it as a pyfunc model into the active run, registers
+    it and applies the champion gate; the outcome is also written to `filepath` as JSON."""
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = Path(filepath)
+        self.metadata = metadata
+
+    def save(self, data: ClassifierCandidate) -> None:
+        if mlflow.active_run() is None:
+            raise DatasetError("Registering the classifier needs an active MLflow run "
+                               "(kedro-mlflow starts one for every `kedro run`)")
+        outcome = {"model_name": data.model_name, "alias": data.alias,
+                   **asdict(register(data))}
+        self._filepath.parent.mkdir(parents=True, exist_ok=True)
+        self._filepath.write_text(json.dumps(outcome, indent=2))
+
+    def load(self) -> dict[str, Any]:
+        return json.loads(self._filepath.read_text())
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+
+
+class MlflowRunAnnotationsDataset(AbstractDataset):
+    """Saving `{"params": {...}, "tags": {...}}` adds them to the active run. A parameter
+    the run already has is left alone (MLflow forbids changing it)."""
+
+    def __init__(self, metadata: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata
+
+    def save(self, data: dict[str, dict[str, Any]]) -> None:
+        run = mlflow.active_run()
+        if run is None:
+            return
+        client = MlflowClient()
+        existing = client.get_run(run.info.run_id).data.params
+        params = {k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in data.get("params", {}).items()
+                  if k not in existing}
+        if params:
+            mlflow.log_params(params)
+        tags = {k: str(v) for k, v in data.get("tags", {}).items() if v is not None}
+        if tags:
+            mlflow.set_tags(tags)
+
+    def load(self) -> dict[str, Any]:
+        raise DatasetError(f"{self.__class__.__name__} is write-only")
+
+    def _describe(self) -> dict[str, Any]:
+        return {}

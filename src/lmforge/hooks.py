@@ -1,0 +1,47 @@
+"""Project hooks: tag every MLflow run with its git commit and the hashes of what it read."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import mlflow
+from kedro.framework.hooks import hook_impl
+
+from lmforge.tracking.lineage import dataset_path, git_commit, path_md5
+
+logger = logging.getLogger(__name__)
+
+
+class LineageHook:
+    """Adds `git_commit` and `lineage.<dataset>.md5` tags to the active run (kedro-mlflow's)."""
+
+    def __init__(self) -> None:
+        self._catalog: Any = None
+        self._hashed: set[str] = set()
+
+    @hook_impl
+    def after_catalog_created(self, catalog: Any) -> None:
+        self._catalog = catalog
+        self._hashed = set()
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        if mlflow.active_run() is None:
+            return
+        commit = git_commit(run_params.get("project_path") or ".")
+        if commit:
+            mlflow.set_tag("git_commit", commit)
+
+    @hook_impl
+    def after_dataset_loaded(self, dataset_name: str) -> None:
+        if mlflow.active_run() is None or self._catalog is None or dataset_name in self._hashed:
+            return
+        self._hashed.add(dataset_name)
+        try:
+            path = dataset_path(self._catalog.get(dataset_name))
+        except Exception:  # a dataset without a local path has no file hash
+            return
+        digest = path_md5(path) if path is not None else None
+        if digest:
+            mlflow.set_tag(f"lineage.{dataset_name}.md5", digest)

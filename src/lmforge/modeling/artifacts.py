@@ -1,0 +1,89 @@
+"""Model folders in Hugging Face format: what a training node returns (`ModelBundle`) and what
+the catalog hands to the next node (`ModelRef`, a lazy reference to a folder or a hub id).
+
+A folder holds `config.json`, `model.safetensors` and the tokenizer files, plus lmforge's JSON
+side files (`label_map.json`, `lmforge_lineage.json`). A LoRA classifier saved as an adapter
+holds the adapter files and, under `base/`, the model it adapts, so the folder stands alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from transformers import AutoModelForSequenceClassification, PreTrainedModel
+
+from lmforge.modeling.model import load_config, load_tokenizer, resolve_location
+
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_BASE = "base"
+LINEAGE_FILE = "lmforge_lineage.json"
+LABEL_MAP_FILE = "label_map.json"
+
+
+@dataclass
+class ModelBundle:
+    """A model, its tokenizer, and JSON side files, saved together as one folder."""
+
+    model: Any
+    tokenizer: Any
+    files: dict[str, Any] = field(default_factory=dict)
+    adapter_base: Any | None = None  # the base model of an unmerged LoRA adapter
+
+    def save(self, path: str | Path) -> None:
+        """Write into a temp folder, then swap it in: readers never see half a model."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        self.model.save_pretrained(tmp)
+        self.tokenizer.save_pretrained(tmp)
+        if self.adapter_base is not None:
+            self.adapter_base.save_pretrained(tmp / ADAPTER_BASE)
+        for name, content in self.files.items():
+            (tmp / name).write_text(json.dumps(content, indent=2, ensure_ascii=False,
+                                               default=str))
+        if path.exists():
+            shutil.rmtree(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model by location: a local folder, a hub id, or `pkg://package/subdir`."""
+
+    location: str
+
+    @property
+    def path(self) -> Path:
+        return Path(resolve_location(self.location))
+
+    def exists(self) -> bool:
+        return (self.path / "config.json").is_file() or (self.path / ADAPTER_CONFIG).is_file()
+
+    @property
+    def is_adapter(self) -> bool:
+        return (self.path / ADAPTER_CONFIG).is_file()
+
+    def config(self):
+        return load_config(str(self.path / ADAPTER_BASE) if self.is_adapter else self.location)
+
+    def tokenizer(self):
+        return load_tokenizer(self.location)
+
+    def side_file(self, name: str) -> Any | None:
+        path = self.path / name
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def load_classifier(self) -> PreTrainedModel:
+        """The saved sequence classifier: plain, or base + LoRA adapter."""
+        if not self.is_adapter:
+            return AutoModelForSequenceClassification.from_pretrained(str(self.path))
+        from peft import PeftModel
+
+        base = AutoModelForSequenceClassification.from_pretrained(str(self.path / ADAPTER_BASE))
+        return PeftModel.from_pretrained(base, str(self.path))

@@ -1,0 +1,157 @@
+"""Fine-tuning a sequence classifier with the shared training loop.
+
+Strategies: `full` (all weights), `head` (the encoder frozen, only the classification head —
+and BERT's pooler, itself freshly initialized — trains), `lora` (low-rank adapters with
+`peft`, merged back or kept as an adapter). `freeze_layers: N` also freezes the embeddings and
+the N lowest transformer layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from lmforge.modeling.stage import history_frame, run_training
+from lmforge.modeling.tasks import ClassificationTask
+from lmforge.modeling.trainer import TrainResult
+
+STRATEGIES = ("full", "head", "lora")
+_LAYER_PATHS = ("encoder.layer", "h", "layers", "layer", "transformer.layer")
+
+
+@dataclass(frozen=True)
+class FinetuneSettings:
+    """The `finetuning` parameters that shape the model (not the data or the loop)."""
+
+    strategy: str = "full"
+    freeze_layers: int = 0
+    class_weighted_loss: bool = False
+    max_length: int = 128
+    lora: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> FinetuneSettings:
+        settings = cls(**{k: params[k] for k in cls.__dataclass_fields__ if k in params})
+        if settings.strategy not in STRATEGIES:
+            raise ValueError(f"finetuning.strategy must be one of {STRATEGIES}, "
+                             f"not '{settings.strategy}'")
+        return settings
+
+
+def _base(model: nn.Module) -> nn.Module:
+    return getattr(model, model.base_model_prefix)
+
+
+def transformer_layers(model: nn.Module) -> nn.ModuleList:
+    base = _base(model)
+    for path in _LAYER_PATHS:
+        module: Any = base
+        for part in path.split("."):
+            module = getattr(module, part, None)
+            if module is None:
+                break
+        if isinstance(module, nn.ModuleList):
+            return module
+    raise ValueError(f"cannot find the transformer layers of {type(model).__name__}")
+
+
+def embedding_modules(model: nn.Module) -> list[nn.Module]:
+    base = _base(model)
+    if hasattr(base, "embeddings"):
+        return [base.embeddings]
+    return [m for m in (base.get_input_embeddings(), getattr(base, "wpe", None)) if m is not None]
+
+
+def head_parameter_names(model: nn.Module) -> set[str]:
+    """Parameters outside the base model (the classifier), plus BERT's pooler."""
+    prefix = model.base_model_prefix + "."
+    return {name for name, _ in model.named_parameters()
+            if not name.startswith(prefix) or ".pooler." in name}
+
+
+def freeze_lowest(model: nn.Module, n_layers: int) -> None:
+    """Freeze the embeddings and the `n_layers` lowest layers (nothing when 0)."""
+    if n_layers <= 0:
+        return
+    layers = transformer_layers(model)
+    if n_layers > len(layers):
+        raise ValueError(f"finetuning.freeze_layers={n_layers} but the model has "
+                         f"{len(layers)} layers")
+    for module in [*embedding_modules(model), *layers[:n_layers]]:
+        module.requires_grad_(False)
+
+
+def apply_strategy(model: nn.Module, settings: FinetuneSettings) -> nn.Module:
+    """Set what trains; returns the model to train (a `PeftModel` for `lora`)."""
+    if settings.strategy == "head":
+        heads = head_parameter_names(model)
+        for name, parameter in model.named_parameters():
+            parameter.requires_grad_(name in heads)
+        return model
+    freeze_lowest(model, settings.freeze_layers)
+    if settings.strategy == "full":
+        return model
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    lora = settings.lora
+    extra = ["pooler"] if any(".pooler." in n for n, _ in model.named_parameters()) else []
+    config = LoraConfig(task_type=TaskType.SEQ_CLS, r=lora.get("r", 8),
+                        lora_alpha=lora.get("alpha", 16), lora_dropout=lora.get("dropout", 0.1),
+                        target_modules=lora.get("target_modules"), modules_to_save=extra or None)
+    return get_peft_model(model, config)
+
+
+def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
+    """Inverse-frequency weights, mean 1 over the samples (`n / (k · count_c)`)."""
+    counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+    weights = len(labels) / (n_classes * np.maximum(counts, 1.0))
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    return tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+
+
+def ensure_padding(model: nn.Module, tokenizer: Any) -> None:
+    """Decoder classifiers find the last real token through `pad_token_id`."""
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if getattr(model.config, "pad_token_id", None) is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+
+
+@dataclass
+class FitOutcome:
+    model: nn.Module
+    result: TrainResult
+    run_id: str | None
+
+    @property
+    def curves(self) -> pd.DataFrame:
+        return history_frame(self.result.history)
+
+
+def fit_classifier(model: nn.Module, tokenizer: Any, train: pd.DataFrame,
+                   validation: pd.DataFrame, classes: list[str], settings: FinetuneSettings,
+                   training: dict[str, Any], stage: str, fingerprint: dict[str, Any],
+                   checkpoint_dir: str | None) -> FitOutcome:
+    """Apply the strategy and train on `train`, early-stopping on validation macro-F1."""
+    ensure_padding(model, tokenizer)
+    model = apply_strategy(model, settings)
+    index = {label: i for i, label in enumerate(classes)}
+    train_labels = train["label"].map(index).to_numpy()
+    weights = class_weights(train_labels, len(classes)) if settings.class_weighted_loss else None
+    task = ClassificationTask(
+        encode(tokenizer, train["text"], settings.max_length), train_labels,
+        encode(tokenizer, validation["text"], settings.max_length),
+        validation["label"].map(index).to_numpy(), tokenizer.pad_token_id, len(classes),
+        seed=training.get("seed", 42), class_weights=weights,
+    )
+    result, logger = run_training(model, task, training, stage, fingerprint, checkpoint_dir)
+    return FitOutcome(result.model, result, logger.run_id)

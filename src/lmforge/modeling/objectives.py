@@ -1,0 +1,67 @@
+"""Loss modules the training loop optimizes: each wraps a Hugging Face model and returns the
+*sum* of the per-item losses, so the loop can normalize by the global batch's count and get the
+same gradient whatever the micro-batching or the number of processes."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import PreTrainedModel
+
+# Model families whose MLM head we can call on selected positions only.
+_MLM_HEADS = {"bert": "cls", "roberta": "lm_head", "xlm-roberta": "lm_head",
+              "camembert": "lm_head"}
+
+
+class MaskedLMObjective(nn.Module):
+    """Masked-LM cross-entropy; the vocabulary projection runs only at the masked positions
+    (about 15% of them), the large saving for small models."""
+
+    def __init__(self, model: PreTrainedModel) -> None:
+        super().__init__()
+        self.model = model
+        head_name = _MLM_HEADS.get(model.config.model_type)
+        self.head = getattr(model, head_name) if head_name else None
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                labels: torch.Tensor) -> torch.Tensor:
+        selected = labels != -100
+        if self.head is None:  # any other architecture: the stock head on every position
+            logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+            return F.cross_entropy(logits[selected].float(), labels[selected], reduction="sum")
+        hidden = self.model.base_model(input_ids=input_ids,
+                                       attention_mask=attention_mask).last_hidden_state
+        logits = self.head(hidden[selected])
+        return F.cross_entropy(logits.float(), labels[selected], reduction="sum")
+
+
+class CausalLMObjective(nn.Module):
+    """Next-token cross-entropy over the non-padding positions."""
+
+    def __init__(self, model: PreTrainedModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                labels: torch.Tensor) -> torch.Tensor:
+        logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+        targets = labels[:, 1:]
+        selected = targets != -100
+        return F.cross_entropy(logits[:, :-1][selected].float(), targets[selected],
+                               reduction="sum")
+
+
+class ClassificationObjective(nn.Module):
+    """Cross-entropy of a sequence classifier, optionally class-weighted."""
+
+    def __init__(self, model: nn.Module, class_weights: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.register_buffer("class_weights", class_weights, persistent=False)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                labels: torch.Tensor) -> torch.Tensor:
+        logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+        return F.cross_entropy(logits.float(), labels, weight=self.class_weights,
+                               reduction="sum")

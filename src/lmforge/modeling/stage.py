@@ -1,0 +1,48 @@
+"""Glue shared by the training nodes: run the one loop with checkpoints and MLflow curves."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lmforge.modeling.trainer import TrainConfig, TrainResult, train
+from lmforge.tracking.mlflow_logging import StepLogger
+
+# Training keys that do not change the result; they stay out of the checkpoint key.
+_NOT_SEMANTIC = {"progress_bar", "log_every", "keep_checkpoints", "keep_checkpoints_on_success",
+                 "device", "compile"}
+
+
+def config_key(parts: dict[str, Any]) -> str:
+    """A short, stable hash of everything that defines a training run (its checkpoint folder)."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def run_training(model: Any, task: Any, training: dict[str, Any], stage: str,
+                 fingerprint: dict[str, Any], checkpoint_dir: str | None
+                 ) -> tuple[TrainResult, StepLogger]:
+    """Train with the stage's `training` parameters; curves go to MLflow as `<stage>.<name>`.
+
+    The checkpoint folder is `<checkpoint_dir>/<stage>/<key>`, the key hashing `fingerprint`
+    (data, model, initialization) and the training parameters, so a rerun of the same
+    configuration resumes and any change starts afresh.
+    """
+    config = TrainConfig.from_dict(training)
+    semantic = {k: v for k, v in config.to_dict().items() if k not in _NOT_SEMANTIC}
+    key = config_key({"fingerprint": fingerprint, "training": semantic})
+    root = Path(checkpoint_dir) / stage / key if checkpoint_dir else None
+    logger = StepLogger(f"{stage}.")
+    return train(model, task, config, root, callbacks=[logger]), logger
+
+
+def history_frame(history: list[dict[str, float]]) -> pd.DataFrame:
+    """One row per step (training and evaluation rows merged), for DVC plots."""
+    if not history:
+        return pd.DataFrame({"step": pd.Series(dtype="int64")})
+    frame = pd.DataFrame(history).groupby("step", as_index=False).first()
+    return frame.sort_values("step").reset_index(drop=True)

@@ -1,0 +1,409 @@
+"""The one training loop, shared by pretraining and fine-tuning.
+
+AdamW (decay on matrices, none on biases and norms), linear warmup then cosine decay, gradient
+clipping and accumulation, `max_steps` or `epochs`, periodic evaluation with early stopping
+and the best weights kept, atomic checkpoints with exact resume, bf16 autocast + TF32 on
+CUDA, optional `torch.compile`, and DistributedDataParallel when `devices > 1` (or when started
+by torchrun). Every step's data comes from `task.global_batch(step)`, so resuming, accumulating
+or splitting a batch across processes changes nothing but the speed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from safetensors.torch import load_model, save_model
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from lmforge.modeling import distributed
+from lmforge.modeling.checkpoint import CheckpointManager
+from lmforge.modeling.device import autocast, configure_backends, resolve_device, resolve_precision
+from lmforge.modeling.flops import flops_per_token, mfu, non_embedding_parameters, peak_flops
+from lmforge.modeling.tasks import Task, normalizer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The `training` block of a stage's parameters."""
+
+    max_steps: int | None = None
+    epochs: float | None = None
+    batch_size: int = 32  # sequences per optimizer step, over all processes and micro-steps
+    grad_accum_steps: int = 1
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    betas: tuple[float, float] = (0.9, 0.98)
+    warmup_ratio: float = 0.06
+    min_lr_ratio: float = 0.1
+    max_grad_norm: float = 1.0
+    log_every: int = 10
+    eval_every: int = 100
+    eval_batch_size: int = 64
+    early_stopping_patience: int | None = None
+    restore_best: bool = True
+    checkpoint_every: int = 100
+    keep_checkpoints: int = 2
+    keep_checkpoints_on_success: bool = False
+    seed: int = 42
+    device: str = "auto"
+    precision: str = "auto"
+    compile: bool = False
+    devices: int = 1
+    progress_bar: bool = True
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any]) -> TrainConfig:
+        unknown = sorted(set(params) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"Unknown training parameters: {unknown}")
+        values = dict(params)
+        if "betas" in values:
+            values["betas"] = tuple(values["betas"])
+        return cls(**values)
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        if self.max_steps is None and self.epochs is None:
+            raise ValueError("set training.max_steps or training.epochs")
+        by_epochs = math.ceil(self.epochs * steps_per_epoch) if self.epochs else None
+        return min(s for s in (self.max_steps, by_epochs) if s is not None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class StepCallback(Protocol):
+    def __call__(self, step: int, metrics: dict[str, float]) -> None: ...
+
+
+@dataclass
+class TrainResult:
+    model: nn.Module
+    history: list[dict[str, float]]
+    final_metrics: dict[str, float]
+    best_metric: float | None
+    steps: int
+    resumed_from: int | None
+    summary: dict[str, float] = field(default_factory=dict)
+
+
+def lr_lambda(total: int, warmup_ratio: float, min_ratio: float):
+    warmup = max(1, round(total * warmup_ratio)) if warmup_ratio > 0 else 0
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total - warmup)
+        return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+    return factor
+
+
+def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with weight decay on weight matrices only (not biases, norms)."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameter")
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr,
+                             betas=config.betas)
+
+
+def _to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items() if k != "normalizer"}
+
+
+def _micro_batches(batch: dict[str, torch.Tensor], ctx: distributed.DistContext,
+                   accum: int) -> list[dict[str, torch.Tensor]]:
+    """This rank's micro-batches: the global batch cut in world_size × accum pieces."""
+    pieces = ctx.world_size * accum
+    keys = [k for k in batch if k != "normalizer"]
+    parts = {k: torch.tensor_split(batch[k], pieces) for k in keys}
+    mine = range(ctx.rank * accum, (ctx.rank + 1) * accum)
+    return [{k: parts[k][i] for k in keys} for i in mine]
+
+
+def _rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["cpu"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@dataclass
+class _Progress:
+    step: int = 0
+    best: float | None = None
+    bad_evals: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    last_eval: dict[str, float] = field(default_factory=dict)
+
+    def improved(self, value: float, mode: str) -> bool:
+        return self.best is None or (value > self.best if mode == "max" else value < self.best)
+
+
+class _Trainer:
+    """State of one process of one training run."""
+
+    def __init__(self, model: nn.Module, task: Task, config: TrainConfig,
+                 checkpoint_root: Path | None, callbacks: Sequence[StepCallback]) -> None:
+        self.task, self.config, self.callbacks = task, config, callbacks
+        self.ctx = distributed.setup(resolve_device(config.device).type)
+        self.device = resolve_device(config.device, self.ctx.local_rank)
+        self.precision = resolve_precision(config.precision, self.device)
+        configure_backends(self.device)
+        if self.ctx.enabled and self.device.type == "cpu":
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // self.ctx.world_size))
+        torch.manual_seed(config.seed + self.ctx.rank)
+        self.objective = task.objective(model).to(self.device)
+        self.model = model
+        self.total = config.total_steps(task.steps_per_epoch(config.batch_size))
+        self.optimizer = build_optimizer(model, config)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lr_lambda(self.total, config.warmup_ratio, config.min_lr_ratio))
+        self.manager = (CheckpointManager(checkpoint_root, config.keep_checkpoints)
+                        if checkpoint_root else None)
+        self.progress = _Progress()
+        self.resumed_from = self._resume()
+        self._best_in_memory: dict[str, torch.Tensor] | None = None
+        wrapped: nn.Module = self.objective
+        if self.ctx.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            wrapped = DistributedDataParallel(wrapped, device_ids=ids)
+        self.wrapped = torch.compile(wrapped) if config.compile else wrapped
+        self.n_params = non_embedding_parameters(model)
+        self.shape = (int(model.config.num_hidden_layers), int(model.config.hidden_size))
+        self.peak, self.peak_source = peak_flops(self.device)
+
+    # ---- checkpoints -------------------------------------------------------------------------
+    def _resume(self) -> int | None:
+        if self.manager is None:
+            return None
+        checkpoint = self.manager.latest_valid()
+        if checkpoint is None:
+            return None
+        state = self.manager.load(checkpoint, self.model)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        rng = state["rng"]
+        _set_rng_state(rng[self.ctx.rank] if self.ctx.rank < len(rng) else rng[0])
+        self.progress = _Progress(step=int(state["step"]), best=state["best"],
+                                  bad_evals=int(state["bad_evals"]),
+                                  history=list(state["history"]),
+                                  last_eval=dict(state["last_eval"]))
+        logger.info("Resumed from %s (step %d of %d)", checkpoint.path, self.progress.step,
+                    self.total)
+        if self.ctx.is_main:
+            for row in self.progress.history:
+                self._emit(int(row["step"]), row)
+        return int(state["step"])
+
+    def _checkpoint(self) -> None:
+        rng = distributed.gather(self.ctx, _rng_state())
+        if self.ctx.is_main and self.manager is not None:
+            progress = self.progress
+            self.manager.save(progress.step, self.model, {
+                "step": progress.step, "best": progress.best, "bad_evals": progress.bad_evals,
+                "history": progress.history, "last_eval": progress.last_eval,
+                "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(), "rng": rng,
+            })
+        distributed.barrier(self.ctx)
+
+    # ---- evaluation and logging --------------------------------------------------------------
+    def _emit(self, step: int, row: dict[str, float]) -> None:
+        metrics = {k: v for k, v in row.items() if k != "step" and v is not None
+                   and math.isfinite(v)}
+        for callback in self.callbacks:
+            callback(step, metrics)
+
+    def _evaluate(self) -> bool:
+        """Evaluate on rank 0; returns whether to stop early (agreed by every rank)."""
+        stop = False
+        if self.ctx.is_main:
+            self.objective.eval()
+            metrics = self.task.evaluate(self.objective, self.device, self.precision,
+                                         self.config.eval_batch_size)
+            self.objective.train()
+            value = metrics[self.task.monitor]
+            if self.progress.improved(value, self.task.mode):
+                self.progress.best, self.progress.bad_evals = value, 0
+                self._save_best()
+            else:
+                self.progress.bad_evals += 1
+            patience = self.config.early_stopping_patience
+            stop = patience is not None and self.progress.bad_evals >= patience
+            self.progress.last_eval = metrics
+            self._record({"step": self.progress.step, **metrics})
+            if stop:
+                logger.info("Early stopping at step %d: %s has not improved for %d evaluations",
+                            self.progress.step, self.task.monitor, patience)
+        return bool(distributed.broadcast(self.ctx, stop))
+
+    def _record(self, row: dict[str, float]) -> None:
+        self.progress.history.append(row)
+        self._emit(int(row["step"]), row)
+
+    def _save_best(self) -> None:
+        if self.manager is not None:
+            self.manager.save_best(self.model)
+        else:
+            self._best_in_memory = {k: v.detach().to("cpu", copy=True)
+                                    for k, v in self.model.state_dict().items()}
+
+    def _restore_best(self) -> None:
+        restored = False
+        if self.ctx.is_main and self.config.restore_best:
+            if self.manager is not None:
+                restored = self.manager.load_best(self.model)
+            elif self._best_in_memory is not None:
+                self.model.load_state_dict(self._best_in_memory)
+                restored = True
+        if restored:
+            logger.info("Restored the best weights (%s = %.4f)", self.task.monitor,
+                        self.progress.best)
+
+    # ---- the loop ----------------------------------------------------------------------------
+    def run(self) -> TrainResult:
+        config, ctx, progress = self.config, self.ctx, self.progress
+        self.objective.train()
+        if progress.step == 0 and not progress.last_eval:
+            self._evaluate()
+        bar = tqdm(total=self.total, initial=progress.step, desc="train", mininterval=2.0,
+                   disable=not (ctx.is_main and config.progress_bar))
+        running = torch.zeros((), device=self.device)
+        window_steps, window_tokens, window_flops = 0, 0, 0.0
+        tokens_seen, flops_seen, train_time = 0, 0.0, 0.0
+        window_start = time.perf_counter()
+        stop = False
+        while progress.step < self.total and not stop:
+            batch = self.task.global_batch(progress.step, config.batch_size)
+            total_items = normalizer(batch)
+            micro = _micro_batches(batch, ctx, config.grad_accum_steps)
+            for index, piece in enumerate(micro):
+                last = index == len(micro) - 1
+                sync = (self.wrapped.no_sync() if ctx.enabled and not last
+                        and hasattr(self.wrapped, "no_sync") else contextlib.nullcontext())
+                with sync, autocast(self.device, self.precision):
+                    loss = self.wrapped(**_to_device(piece, self.device)) / total_items
+                (loss * ctx.world_size).backward()
+                running += loss.detach()
+            if config.max_grad_norm:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            progress.step += 1
+            n_tokens = int(batch["input_ids"].numel())
+            seq_len = int(batch["input_ids"].shape[1])
+            window_steps += 1
+            window_tokens += n_tokens
+            window_flops += n_tokens * flops_per_token(self.n_params, *self.shape, seq_len)
+            if progress.step % config.log_every == 0 or progress.step == self.total:
+                if self.device.type == "cuda":
+                    torch.cuda.synchronize(self.device)
+                elapsed = time.perf_counter() - window_start
+                loss_value = float(distributed.all_reduce_sum(ctx, running).item()) / window_steps
+                tokens_seen, flops_seen = tokens_seen + window_tokens, flops_seen + window_flops
+                train_time += elapsed
+                row = {"step": progress.step, "train_loss": loss_value,
+                       "lr": self.scheduler.get_last_lr()[0],
+                       "tokens_per_s": window_tokens / elapsed,
+                       "mfu": mfu(window_flops / elapsed, self.peak)}
+                if ctx.is_main:
+                    self._record(row)
+                bar.set_postfix(loss=f"{loss_value:.4f}", tok_s=f"{row['tokens_per_s']:.0f}")
+                running.zero_()
+                window_steps, window_tokens, window_flops = 0, 0, 0.0
+                window_start = time.perf_counter()
+            bar.update(1)
+            if progress.step % config.eval_every == 0 or progress.step == self.total:
+                stop = self._evaluate()
+                window_start = time.perf_counter()
+            if self.manager is not None and (progress.step % config.checkpoint_every == 0
+                                             or progress.step == self.total or stop):
+                self._checkpoint()
+                window_start = time.perf_counter()
+        bar.close()
+        self._restore_best()
+        summary = {
+            "tokens_per_s": tokens_seen / train_time if train_time else 0.0,
+            "mfu": mfu(flops_seen / train_time, self.peak) if train_time else None,
+            "peak_memory_gb": (torch.cuda.max_memory_allocated(self.device) / 2**30
+                               if self.device.type == "cuda" else None),
+            "steps": progress.step,
+            "world_size": ctx.world_size,
+        }
+        return TrainResult(self.model, progress.history, progress.last_eval, progress.best,
+                           progress.step, self.resumed_from,
+                           {k: v for k, v in summary.items() if v is not None})
+
+    def finish(self, success: bool) -> None:
+        if (success and self.ctx.is_main and self.manager is not None
+                and not self.config.keep_checkpoints_on_success):
+            self.manager.clear()
+        distributed.barrier(self.ctx)
+
+
+def _train_here(model: nn.Module, task: Task, config: TrainConfig, checkpoint_root: Path | None,
+                callbacks: Sequence[StepCallback]) -> TrainResult:
+    trainer = _Trainer(model, task, config, checkpoint_root, callbacks)
+    result = trainer.run()
+    trainer.finish(success=True)
+    result.model = result.model.to("cpu")
+    return result
+
+
+def _distributed_entry(model: nn.Module, task: Task, config: TrainConfig,
+                       checkpoint_root: Path | None, callbacks: Sequence[StepCallback],
+                       result_dir: str) -> dict[str, Any] | None:
+    """One process under the elastic launcher; rank 0 hands its weights back through a file."""
+    result = _train_here(model, task, config, checkpoint_root, callbacks)
+    ctx = distributed.setup(resolve_device(config.device).type)
+    main = ctx.is_main
+    if main:
+        save_model(result.model, os.path.join(result_dir, "final.safetensors"))
+    distributed.teardown(ctx)
+    if not main:
+        return None
+    return {"history": result.history, "final_metrics": result.final_metrics,
+            "best_metric": result.best_metric, "steps": result.steps,
+            "resumed_from": result.resumed_from, "summary": result.summary}
+
+
+def train(model: nn.Module, task: Task, config: TrainConfig, checkpoint_root: Path | None = None,
+          callbacks: Sequence[StepCallback] = ()) -> TrainResult:
+    """Train `model` on `task`; with `config.devices > 1`, in that many processes under DDP.
+
+    `checkpoint_root` is this configuration's checkpoint folder: an intact checkpoint there is
+    resumed; it is removed after success unless `keep_checkpoints_on_success`.
+    """
+    if config.devices > 1 and not distributed.launched_by_torchrun():
+        with tempfile.TemporaryDirectory(prefix="lmforge-ddp-") as result_dir:
+            out = distributed.launch(_distributed_entry, (model, task, config, checkpoint_root,
+                                                          callbacks, result_dir), config.devices)
+            load_model(model, os.path.join(result_dir, "final.safetensors"))
+        return TrainResult(model=model, **out)
+    return _train_here(model, task, config, checkpoint_root, callbacks)

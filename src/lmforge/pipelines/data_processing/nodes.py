@@ -1,0 +1,169 @@
+"""Nodes of the `data_processing` pipeline: ingest → clean → validate → split → augment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lmforge.data.augmentation import AugmentationParams, augment_frame
+from lmforge.data.cleaning import (
+    STRING,
+    build_label_map,
+    clean_texts,
+    dedup_keys,
+    infer_classes,
+    normalize_label_values,
+)
+from lmforge.data.schemas import (
+    REJECTED_COLUMNS,
+    LengthBounds,
+    clean_schema,
+    enforce_reject_budget,
+    reject_invalid_rows,
+    require_labeled_rows,
+    validate_raw,
+)
+from lmforge.data.sources import SourceParams, load_source
+from lmforge.data.splitting import apply_label_budget, assert_no_leakage, stratified_split
+
+SPLIT_COLUMNS = ["text", "label", "source"]
+PRETRAIN_COLUMNS = ["text", "source"]
+
+
+def ingest_source(source: dict[str, Any]) -> pd.DataFrame:
+    """The raw corpus named by the `source` parameters, checked against the raw schema."""
+    return validate_raw(load_source(SourceParams.from_dict(source)))
+
+
+def clean_corpus(
+    raw: pd.DataFrame, cleaning: dict[str, Any]
+) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """Normalize text and labels, drop duplicate texts, and build the label map.
+
+    Returns the clean table (with `row_id`, the row's position in the raw corpus), the label
+    map, and the dropped duplicates. Among duplicates the first labeled row is kept, else the
+    first row.
+    """
+    aliases = cleaning.get("label_aliases") or {}
+    frame = raw.assign(
+        row_id=np.arange(len(raw), dtype="int64"),
+        text=clean_texts(raw["text"]),
+        label=normalize_label_values(raw["label"], aliases),
+    )
+    keys = dedup_keys(frame["text"])
+    unlabeled_last = frame.assign(_key=keys, _unlabeled=frame["label"].isna()).sort_values(
+        "_unlabeled", kind="stable"
+    )
+    duplicated = unlabeled_last["_key"].duplicated() & (unlabeled_last["_key"].str.len() > 0)
+    is_duplicate = duplicated.reindex(frame.index)
+    classes = cleaning.get("labels") or infer_classes(
+        frame["label"], cleaning.get("min_label_share", 0.02)
+    )
+    duplicates = frame[is_duplicate].assign(stage="clean", reason="text:duplicate")
+    return frame[~is_duplicate], build_label_map(classes, aliases), duplicates
+
+
+def validate_corpus(
+    clean: pd.DataFrame,
+    label_map: dict,
+    duplicates: pd.DataFrame,
+    cleaning: dict[str, Any],
+    validation: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows that pass the clean schema, and every row set aside so far with its reason."""
+    bounds = LengthBounds(**{k: cleaning[k] for k in LengthBounds.__dataclass_fields__
+                             if k in cleaning})
+    schema = clean_schema(label_map["classes"], bounds)
+    valid, rejected = reject_invalid_rows(clean, schema)
+    enforce_reject_budget(rejected, len(clean), validation["max_reject_fraction"], schema.name)
+    require_labeled_rows(valid, schema.name)
+    set_aside = pd.concat([duplicates, rejected.assign(stage="validate")], ignore_index=True)
+    set_aside = set_aside[list(REJECTED_COLUMNS)].astype({c: STRING for c in
+                                                           REJECTED_COLUMNS[1:]})
+    return valid.reset_index(drop=True), set_aside
+
+
+def split_corpus(
+    validated: pd.DataFrame, split: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Train, validation and test from the labeled rows, and the pretraining corpus.
+
+    A split given in the data is honoured; labeled rows without one are split stratified by
+    `split.ratios`. Training rows beyond `split.train_label_budget` lose their label and join
+    the unlabeled text. The pretraining corpus is the unlabeled text plus the training text:
+    validation and test text never enters it.
+    """
+    labeled = validated["label"].notna()
+    assignment = validated["split"].copy()
+    needs_split = labeled & assignment.isna()
+    assignment[needs_split] = stratified_split(validated.loc[needs_split, "label"],
+                                               split["ratios"], split["seed"])
+    parts = {name: validated[labeled & (assignment == name)] for name in
+             ("train", "validation", "test")}
+    budgeted = apply_label_budget(parts["train"], split.get("train_label_budget"), split["seed"])
+    unlabeled = validated[~labeled & (assignment.isna() | (assignment == "train"))]
+    over_budget = parts["train"].drop(budgeted.index)
+    pretrain = pd.concat([unlabeled, over_budget, budgeted])[PRETRAIN_COLUMNS]
+    pretrain = pretrain.sample(frac=1.0, random_state=split["seed"])  # no order to learn from
+    outputs = {
+        "train": budgeted[SPLIT_COLUMNS],
+        "validation": parts["validation"][SPLIT_COLUMNS],
+        "test": parts["test"][SPLIT_COLUMNS],
+        "pretrain": pretrain,
+    }
+    assert_no_leakage(outputs, held_out=("validation", "test"))
+    return tuple(frame.reset_index(drop=True) for frame in outputs.values())
+
+
+def augment_train(
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    test: pd.DataFrame,
+    augmentation: dict[str, Any],
+) -> pd.DataFrame:
+    """The training split plus augmented copies (flagged `augmented`), never touching
+    validation or test; copies that collide with an existing text are dropped."""
+    params = AugmentationParams(**augmentation)
+    base = train.assign(augmented=False)
+    if not params.enabled or params.copies < 1:
+        return base
+    extra = augment_frame(base, params)
+    taken = set(dedup_keys(pd.concat([base["text"], validation["text"], test["text"]])))
+    extra_keys = dedup_keys(extra["text"])
+    extra = extra[~extra_keys.isin(taken) & ~extra_keys.duplicated()]
+    result = pd.concat([base, extra.assign(augmented=True)], ignore_index=True)
+    assert_no_leakage({"train": result, "validation": validation, "test": test},
+                      held_out=("validation", "test"))
+    return result
+
+
+def summarize_data(
+    raw: pd.DataFrame,
+    validated: pd.DataFrame,
+    rejected: pd.DataFrame,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    test: pd.DataFrame,
+    pretrain: pd.DataFrame,
+    rejected_sample_size: int,
+) -> tuple[dict[str, dict[str, float]], pd.DataFrame]:
+    """Row counts after each step and per rejection reason (MLflow metrics), and a sample of
+    the rejected rows (an MLflow artifact)."""
+    counts = {
+        "rows_raw": len(raw),
+        "rows_after_dedup": len(raw) - int((rejected["stage"] == "clean").sum()),
+        "rows_validated": len(validated),
+        "rows_rejected": len(rejected),
+        "rows_train": int((~train["augmented"]).sum()),
+        "rows_train_augmented": int(train["augmented"].sum()),
+        "rows_validation": len(validation),
+        "rows_test": len(test),
+        "rows_pretrain": len(pretrain),
+    }
+    for reason, n in rejected["reason"].str.split("; ").explode().value_counts().items():
+        counts[f"rejected.{reason.replace(':', '.')}"] = int(n)
+    metrics = {name: {"value": float(value), "step": 0} for name, value in counts.items()}
+    sample = rejected.groupby("reason", group_keys=False).head(rejected_sample_size)
+    return metrics, sample.reset_index(drop=True)

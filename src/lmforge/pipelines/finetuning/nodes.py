@@ -1,0 +1,61 @@
+"""Nodes of the `finetuning` pipeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from lmforge.modeling.artifacts import LABEL_MAP_FILE, LINEAGE_FILE, ModelBundle, ModelRef
+from lmforge.modeling.classification import FinetuneSettings, fit_classifier
+from lmforge.modeling.model import build_classifier
+from lmforge.serving.pyfunc import SERVING_FILE
+from lmforge.tracking.lineage import path_md5
+from lmforge.tracking.mlflow_logging import flat_metrics
+
+
+def resolve_init(pretrained: ModelRef, init_from: str) -> ModelRef:
+    """`pretrained` means the pretraining pipeline's output; anything else is a location."""
+    return pretrained if init_from == "pretrained" else ModelRef(init_from)
+
+
+def frame_fingerprint(*frames: pd.DataFrame) -> str:
+    return str(sum(int(pd.util.hash_pandas_object(f[["text", "label"]], index=False).sum())
+                   for f in frames) % (1 << 61))
+
+
+def finetune_classifier(
+    pretrained: ModelRef, train: pd.DataFrame, validation: pd.DataFrame, label_map: dict,
+    finetuning: dict[str, Any],
+) -> tuple[ModelBundle, pd.DataFrame, dict[str, Any]]:
+    """Fine-tune a classifier on `train` (early stopping on validation macro-F1).
+
+    Returns the classifier folder (weights, tokenizer, label map, lineage), its training
+    curves and summary metrics.
+    """
+    init = resolve_init(pretrained, finetuning["init_from"])
+    settings = FinetuneSettings.from_params(finetuning)
+    classes = list(label_map["classes"])
+    model = build_classifier(init.location, classes)
+    tokenizer = init.tokenizer()
+    fingerprint = {"init": path_md5(init.path) or init.location, "settings": settings.__dict__,
+                   "data": frame_fingerprint(train, validation), "classes": classes}
+    outcome = fit_classifier(model, tokenizer, train, validation, classes, settings,
+                             finetuning["training"], "finetuning", fingerprint,
+                             finetuning.get("checkpoint_dir"))
+    trained, adapter_base = outcome.model, None
+    if settings.strategy == "lora":
+        if settings.lora.get("merge", True):
+            trained = trained.merge_and_unload()
+        else:
+            adapter_base = trained.get_base_model()
+    upstream = init.side_file(LINEAGE_FILE) or {"pretrained": {"location": init.location}}
+    summary = {**outcome.result.summary,
+               **{f"last_{k}": v for k, v in outcome.result.final_metrics.items()},
+               "best_val_macro_f1": outcome.result.best_metric}
+    lineage = {**upstream, "finetuning": {"params": finetuning, "init_from": init.location,
+                                          "mlflow_run_id": outcome.run_id, "summary": summary}}
+    files = {LABEL_MAP_FILE: label_map, LINEAGE_FILE: lineage,
+             SERVING_FILE: {"max_length": settings.max_length, "classes": classes}}
+    bundle = ModelBundle(trained, tokenizer, files=files, adapter_base=adapter_base)
+    return bundle, outcome.curves, flat_metrics(summary)

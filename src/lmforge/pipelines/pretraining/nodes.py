@@ -1,0 +1,109 @@
+"""Nodes of the `pretraining` pipeline: tokenizer → packed tokens → language model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import torch
+
+from lmforge.datasets.text import TextBatches
+from lmforge.datasets.tokens import TokenStream
+from lmforge.modeling.artifacts import LINEAGE_FILE, ModelBundle
+from lmforge.modeling.model import (
+    ModelConfig,
+    build_language_model,
+    load_language_model,
+    load_tokenizer,
+)
+from lmforge.modeling.packing import PackedTokens
+from lmforge.modeling.stage import history_frame, run_training
+from lmforge.modeling.tasks import LanguageModelingTask, SpecialIds
+from lmforge.modeling.tokenizer import train_tokenizer
+from lmforge.tracking.mlflow_logging import flat_metrics
+
+
+def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
+    """Train a tokenizer on the corpus, or reuse the tokenizer of the model we start from."""
+    if pretraining["init_from"] != "scratch":
+        return load_tokenizer(pretraining["init_from"])
+    settings = pretraining["tokenizer"]
+    return train_tokenizer(
+        corpus.texts(), vocab_size=settings["vocab_size"],
+        min_frequency=settings.get("min_frequency", 2),
+        lowercase=settings.get("lowercase", True),
+        model_max_length=pretraining["model"]["max_length"],
+    )
+
+
+def special_ids(tokenizer: Any) -> dict[str, int]:
+    """Padding, start, separator and mask ids, whichever names the tokenizer uses."""
+    def first(*names: str) -> int:
+        for name in names:
+            value = getattr(tokenizer, name, None)
+            if value is not None:
+                return int(value)
+        return -1
+
+    return {
+        "pad": first("pad_token_id", "eos_token_id"),
+        "cls": first("cls_token_id", "bos_token_id"),
+        "sep": first("sep_token_id", "eos_token_id"),
+        "mask": first("mask_token_id"),
+    }
+
+
+def tokenize_corpus(corpus: TextBatches, tokenizer: Any) -> TokenStream:
+    """Token ids of every document, produced lazily batch by batch (the dataset streams them
+    to disk, so the corpus never has to fit in memory)."""
+    ids = special_ids(tokenizer)
+    batches = (tokenizer(batch, add_special_tokens=False)["input_ids"] for batch in corpus)
+    return TokenStream(batches=batches, vocab_size=len(tokenizer), sep_id=ids["sep"],
+                       special_ids=ids)
+
+
+def pretrain_language_model(
+    tokens: PackedTokens, tokenizer: Any, pretraining: dict[str, Any]
+) -> tuple[ModelBundle, pd.DataFrame, dict[str, Any]]:
+    """Pretrain (or continue pretraining) a language model on the packed corpus.
+
+    Returns the model folder (weights, config, tokenizer, lineage), the training curves, and
+    summary metrics (first and last validation perplexity, tokens/s, MFU) for MLflow.
+    """
+    objective, init_from = pretraining["objective"], pretraining["init_from"]
+    seed = pretraining["training"].get("seed", 42)
+    if init_from == "scratch":
+        torch.manual_seed(seed)
+        config = ModelConfig(**pretraining["model"]).to_hf(objective, tokenizer)
+        model = build_language_model(objective, config)
+    else:
+        model = load_language_model(objective, init_from)
+    ids = special_ids(tokenizer)
+    if objective == "mlm" and ids["mask"] < 0:
+        raise ValueError(f"pretraining.objective=mlm needs a tokenizer with a mask token "
+                         f"({init_from} has none)")
+    data = pretraining["data"]
+    task = LanguageModelingTask(
+        tokens, objective, SpecialIds(ids["pad"], ids["cls"], ids["sep"], ids["mask"],
+                                      len(tokenizer)),
+        seq_len=data["seq_len"], seed=seed, val_fraction=data["val_fraction"],
+        mask_probability=data.get("mask_probability", 0.15),
+        eval_windows=data.get("eval_windows", 256),
+        pack_documents=data.get("pack_documents", True),
+    )
+    fingerprint = {"tokens": tokens.fingerprint, "objective": objective, "init_from": init_from,
+                   "model": pretraining.get("model"), "data": data}
+    result, logger = run_training(model, task, pretraining["training"], "pretraining",
+                                  fingerprint, pretraining.get("checkpoint_dir"))
+    curves = history_frame(result.history)
+    evaluated = curves.dropna(subset=["val_loss"]) if "val_loss" in curves else curves
+    summary = {
+        **result.summary,
+        "first_val_perplexity": float(evaluated["val_perplexity"].iloc[0]),
+        "final_val_perplexity": float(evaluated["val_perplexity"].iloc[-1]),
+        "final_val_loss": float(evaluated["val_loss"].iloc[-1]),
+    }
+    lineage = {"pretraining": {"params": pretraining, "tokens_md5": tokens.fingerprint,
+                               "mlflow_run_id": logger.run_id, "summary": summary}}
+    bundle = ModelBundle(result.model, tokenizer, files={LINEAGE_FILE: lineage})
+    return bundle, curves, flat_metrics(summary)

@@ -1,0 +1,13 @@
+"""Kedro project settings."""
+
+from lmforge.hooks import LineageHook
+
+HOOKS = (LineageHook(),)
+
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "config_patterns": {
+        "dask": ["dask*", "dask*/**"],
+    },
+}

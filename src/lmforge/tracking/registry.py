@@ -1,0 +1,132 @@
+"""Logging the classifier as a pyfunc model, registering it, and moving the champion alias.
+
+The alias (`champion` by default) moves to a new version only when the version's test metric
+is at least the champion's plus `min_improvement`; otherwise the version stays registered
+without the alias and the reason is written as a tag on it. The first version is champion.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
+
+logger = logging.getLogger(__name__)
+
+METRIC_TAG_PREFIX = "lmforge.test_"
+DECISION_TAG = "lmforge.promotion"
+_RUNTIME_PACKAGES = ("torch", "transformers", "tokenizers", "safetensors", "peft", "pandas",
+                     "pyarrow", "numpy", "scikit-learn", "mlflow")
+
+
+@dataclass
+class ClassifierCandidate:
+    """What the evaluation hands to the registry: the classifier folder and its test scores."""
+
+    model_dir: str
+    classes: list[str]
+    metrics: dict[str, float]
+    model_name: str = "lmforge-classifier"
+    alias: str = "champion"
+    metric: str = "macro_f1"
+    min_improvement: float = 0.0
+    input_example: list[str] = field(default_factory=lambda: ["Great screen, but the battery "
+                                                              "died.", "屏幕很清晰，推荐！"])
+
+
+@dataclass(frozen=True)
+class Promotion:
+    version: str
+    promoted: bool
+    reason: str
+    champion_version: str
+
+
+def signature(classes: list[str]) -> ModelSignature:
+    outputs = [ColSpec("string", "label", required=False)]
+    outputs += [ColSpec("double", f"prob_{c}", required=False) for c in classes]
+    outputs += [ColSpec("string", "flag", required=False)]
+    return ModelSignature(inputs=Schema([ColSpec("string", "text")]), outputs=Schema(outputs),
+                          params=ParamSchema([ParamSpec("batch_size", "long", 64)]))
+
+
+def pip_requirements() -> list[str]:
+    """The running environment's versions of what the served model imports (no inference)."""
+    pins = []
+    for name in _RUNTIME_PACKAGES:
+        try:
+            pins.append(f"{name}=={importlib.metadata.version(name).split('+')[0]}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return pins
+
+
+def log_classifier(candidate: ClassifierCandidate) -> str:
+    """Log the pyfunc model into the active run and register it; returns the version."""
+    from lmforge.serving.pyfunc import TextClassifierModel
+
+    package_dir = Path(__file__).resolve().parents[1]
+    info = mlflow.pyfunc.log_model(
+        name="classifier",
+        python_model=TextClassifierModel(),
+        artifacts={"model": candidate.model_dir},
+        code_paths=[str(package_dir)],
+        signature=signature(candidate.classes),
+        input_example=pd.DataFrame({"text": candidate.input_example}),
+        pip_requirements=pip_requirements(),
+        registered_model_name=candidate.model_name,
+    )
+    return str(info.registered_model_version)
+
+
+def _champion(client: MlflowClient, name: str, alias: str) -> Any | None:
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def promote_if_better(client: MlflowClient, name: str, version: str, value: float,
+                      alias: str = "champion", metric: str = "macro_f1",
+                      min_improvement: float = 0.0) -> Promotion:
+    """Move `alias` to `version` when `value` ≥ champion's value + `min_improvement`."""
+    client.set_model_version_tag(name, version, f"{METRIC_TAG_PREFIX}{metric}", f"{value:.6f}")
+    current = _champion(client, name, alias)
+    if current is None:
+        promoted, reason = True, f"first version with alias '{alias}'"
+    else:
+        best = float(current.tags.get(f"{METRIC_TAG_PREFIX}{metric}", "-inf"))
+        promoted = value >= best + min_improvement
+        comparison = ">=" if promoted else "<"
+        reason = (f"test {metric} {value:.4f} {comparison} champion v{current.version} "
+                  f"{best:.4f} + margin {min_improvement}")
+    if promoted:
+        client.set_registered_model_alias(name, alias, version)
+    client.set_model_version_tag(name, version, DECISION_TAG,
+                                 ("promoted: " if promoted else "not promoted: ") + reason)
+    champion = version if promoted else str(current.version)
+    logger.info("Model %s v%s %s (%s)", name, version,
+                "is the new champion" if promoted else "kept out of the champion alias", reason)
+    return Promotion(version, promoted, reason, champion)
+
+
+def register(candidate: ClassifierCandidate) -> Promotion:
+    """Log, register and gate: the whole registry step of the evaluation pipeline."""
+    version = log_classifier(candidate)
+    client = MlflowClient()
+    value = float(candidate.metrics[candidate.metric])
+    promotion = promote_if_better(client, candidate.model_name, version, value,
+                                  candidate.alias, candidate.metric, candidate.min_improvement)
+    mlflow.set_tags({"lmforge.registered_version": version,
+                     "lmforge.promoted": str(promotion.promoted),
+                     DECISION_TAG: promotion.reason})
+    return promotion
