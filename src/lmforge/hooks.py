@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 import mlflow
 from kedro.framework.hooks import hook_impl
 
-from lmforge.tracking.lineage import dataset_path, git_commit, path_md5
+from lmforge.tracking.lineage import dataset_path, dvc_lock_hashes, git_commit, path_md5
 
 logger = logging.getLogger(__name__)
 
 
 class LineageHook:
-    """Adds `git_commit` and `lineage.<dataset>.md5` tags to the active run (kedro-mlflow's)."""
+    """Tags the active run (kedro-mlflow's) with `git_commit`, `lineage.<dataset>.md5` for every
+    file it loads, and `dvc.<path>.md5` for every output `dvc.lock` records (under `dvc repro`
+    these are the hashes of the upstream stages' outputs this stage reads)."""
 
     def __init__(self) -> None:
         self._catalog: Any = None
@@ -29,9 +32,14 @@ class LineageHook:
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if mlflow.active_run() is None:
             return
-        commit = git_commit(run_params.get("project_path") or ".")
+        project = Path(run_params.get("project_path") or ".")
+        commit = git_commit(project)
+        tags = {f"dvc.{path}.md5": md5 for path, md5 in dvc_lock_hashes(project / "dvc.lock")
+                .items()}
         if commit:
-            mlflow.set_tag("git_commit", commit)
+            tags["git_commit"] = commit
+        if tags:
+            mlflow.set_tags(tags)
 
     @hook_impl
     def after_dataset_loaded(self, dataset_name: str) -> None:

@@ -10,4 +10,6 @@ CONFIG_LOADER_ARGS = {
     "config_patterns": {
         "dask": ["dask*", "dask*/**"],
     },
+    # An environment (conf/test, conf/gpu, ...) overrides single nested keys of conf/base.
+    "merge_strategy": {"parameters": "soft", "catalog": "soft"},
 }

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-_UNIT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_RANGES = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_UNIT = re.compile(f"[{_CJK_RANGES}]|[^\\s{_CJK_RANGES}]+")
+_CJK = re.compile(f"[{_CJK_RANGES}]")
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,11 @@ def join_units(units: Sequence[str]) -> str:
     return "".join(out)
 
 
-def augment_text(text: str, vocabulary: Sequence[str], params: AugmentationParams,
+def augment_text(text: str, vocabulary: dict[bool, Sequence[str]], params: AugmentationParams,
                  rng: random.Random) -> str:
     """One perturbed copy of `text`: each unit may be deleted, swapped with its neighbour, or
-    followed by a unit drawn from `vocabulary` (units of the training split)."""
+    followed by a unit of the same script drawn from `vocabulary` (the training split's units,
+    keyed by "is CJK")."""
     units = split_units(text)
     kept = [u for u in units if rng.random() >= params.delete_prob] or units[:1]
     for i in range(len(kept) - 1):
@@ -56,8 +58,9 @@ def augment_text(text: str, vocabulary: Sequence[str], params: AugmentationParam
     out: list[str] = []
     for unit in kept:
         out.append(unit)
-        if vocabulary and rng.random() < params.insert_prob:
-            out.append(vocabulary[rng.randrange(len(vocabulary))])
+        pool = vocabulary.get(bool(_CJK.match(unit)), ())
+        if pool and rng.random() < params.insert_prob:
+            out.append(pool[rng.randrange(len(pool))])
     return join_units(out)
 
 
@@ -65,7 +68,8 @@ def augment_frame(frame: pd.DataFrame, params: AugmentationParams) -> pd.DataFra
     """`params.copies` perturbed rows per row, flagged `augmented=True`, labels kept."""
     rng = random.Random(params.seed)
     texts = frame["text"].tolist()
-    vocabulary = sorted({unit for text in texts for unit in split_units(text)})
+    units = sorted({unit for text in texts for unit in split_units(text)})
+    vocabulary = {cjk: [u for u in units if bool(_CJK.match(u)) == cjk] for cjk in (False, True)}
     rows = []
     for position, text in enumerate(texts):
         for _ in range(params.copies):

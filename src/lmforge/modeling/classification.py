@@ -114,6 +114,12 @@ def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
+def effective_max_length(model: nn.Module, requested: int) -> int:
+    """`requested`, capped by the model's position embeddings."""
+    limit = getattr(model.config, "max_position_embeddings", None)
+    return min(requested, limit) if limit else requested
+
+
 def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
     return tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
 
@@ -131,6 +137,7 @@ class FitOutcome:
     model: nn.Module
     result: TrainResult
     run_id: str | None
+    max_length: int
 
     @property
     def curves(self) -> pd.DataFrame:
@@ -143,15 +150,16 @@ def fit_classifier(model: nn.Module, tokenizer: Any, train: pd.DataFrame,
                    checkpoint_dir: str | None) -> FitOutcome:
     """Apply the strategy and train on `train`, early-stopping on validation macro-F1."""
     ensure_padding(model, tokenizer)
+    max_length = effective_max_length(model, settings.max_length)
     model = apply_strategy(model, settings)
     index = {label: i for i, label in enumerate(classes)}
     train_labels = train["label"].map(index).to_numpy()
     weights = class_weights(train_labels, len(classes)) if settings.class_weighted_loss else None
     task = ClassificationTask(
-        encode(tokenizer, train["text"], settings.max_length), train_labels,
-        encode(tokenizer, validation["text"], settings.max_length),
+        encode(tokenizer, train["text"], max_length), train_labels,
+        encode(tokenizer, validation["text"], max_length),
         validation["label"].map(index).to_numpy(), tokenizer.pad_token_id, len(classes),
         seed=training.get("seed", 42), class_weights=weights,
     )
     result, logger = run_training(model, task, training, stage, fingerprint, checkpoint_dir)
-    return FitOutcome(result.model, result, logger.run_id)
+    return FitOutcome(result.model, result, logger.run_id, max_length)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from transformers import (
     AutoConfig,
     AutoModelForCausalLM,
@@ -78,15 +79,18 @@ def resolve_location(location: str) -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / subdir)
 
 
-def build_language_model(objective: str, config: PretrainedConfig) -> PreTrainedModel:
-    """A freshly initialized language model for `objective`."""
+def build_language_model(objective: str, config: PretrainedConfig, seed: int = 0
+                         ) -> PreTrainedModel:
+    """A freshly initialized language model for `objective` (seeded: same seed, same weights)."""
     auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
+    torch.manual_seed(seed)
     return auto.from_config(config)
 
 
-def load_language_model(objective: str, location: str) -> PreTrainedModel:
-    """An existing checkpoint with a language-model head (random when it had none)."""
+def load_language_model(objective: str, location: str, seed: int = 0) -> PreTrainedModel:
+    """An existing checkpoint with a language-model head (seeded random when it had none)."""
     auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
+    torch.manual_seed(seed)
     return auto.from_pretrained(resolve_location(location))
 
 
@@ -99,15 +103,18 @@ def load_config(location: str) -> PretrainedConfig:
 
 
 def build_classifier(
-    location: str | None, labels: list[str], config: PretrainedConfig | None = None
+    location: str | None, labels: list[str], config: PretrainedConfig | None = None,
+    seed: int = 0,
 ) -> PreTrainedModel:
     """A sequence classifier from a checkpoint's weights (`location`), or randomly initialized
-    with `config`'s architecture when `location` is None (the no-pretraining baseline)."""
+    with `config`'s architecture when `location` is None (the no-pretraining baseline). New
+    weights (the head, or all of them) are drawn from `seed`: every process agrees."""
     kwargs: dict[str, Any] = {
         "num_labels": len(labels),
         "id2label": dict(enumerate(labels)),
         "label2id": {label: i for i, label in enumerate(labels)},
     }
+    torch.manual_seed(seed)
     if location is None:
         assert config is not None
         fresh = config.__class__.from_dict({**config.to_dict(), **kwargs})

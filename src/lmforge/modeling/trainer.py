@@ -11,6 +11,7 @@ or splitting a batch across processes changes nothing but the speed.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import os
@@ -186,7 +187,6 @@ class _Trainer:
         self.manager = (CheckpointManager(checkpoint_root, config.keep_checkpoints)
                         if checkpoint_root else None)
         self.progress = _Progress()
-        self.resumed_from = self._resume()
         self._best_in_memory: dict[str, torch.Tensor] | None = None
         wrapped: nn.Module = self.objective
         if self.ctx.enabled:
@@ -196,6 +196,8 @@ class _Trainer:
         self.n_params = non_embedding_parameters(model)
         self.shape = (int(model.config.num_hidden_layers), int(model.config.hidden_size))
         self.peak, self.peak_source = peak_flops(self.device)
+        # last: restoring the RNG state must be the final thing before the first step
+        self.resumed_from = self._resume()
 
     # ---- checkpoints -------------------------------------------------------------------------
     def _resume(self) -> int | None:
@@ -379,7 +381,12 @@ def _train_here(model: nn.Module, task: Task, config: TrainConfig, checkpoint_ro
 def _distributed_entry(model: nn.Module, task: Task, config: TrainConfig,
                        checkpoint_root: Path | None, callbacks: Sequence[StepCallback],
                        result_dir: str) -> dict[str, Any] | None:
-    """One process under the elastic launcher; rank 0 hands its weights back through a file."""
+    """One process under the elastic launcher; rank 0 hands its weights back through a file.
+
+    The launcher passes tensors through shared memory: every rank would update the very same
+    weights. Each rank trains its own copy instead, as on separate devices.
+    """
+    model = copy.deepcopy(model)
     result = _train_here(model, task, config, checkpoint_root, callbacks)
     ctx = distributed.setup(resolve_device(config.device).type)
     main = ctx.is_main

@@ -51,3 +51,18 @@ def dataset_path(dataset: Any) -> Path | None:
                 return Path(str(value))
     inner = getattr(dataset, "_dataset", None) or getattr(dataset, "_dataset_config", None)
     return dataset_path(inner) if inner is not None and not isinstance(inner, dict) else None
+
+
+def dvc_lock_hashes(lock_path: Path) -> dict[str, str]:
+    """`{out path: md5}` for every stage output recorded in `dvc.lock` (empty without one)."""
+    import yaml
+
+    if not lock_path.is_file():
+        return {}
+    lock = yaml.safe_load(lock_path.read_text()) or {}
+    hashes = {}
+    for stage in (lock.get("stages") or {}).values():
+        for out in stage.get("outs") or []:
+            if "md5" in out:
+                hashes[out["path"]] = out["md5"]
+    return hashes

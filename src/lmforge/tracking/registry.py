@@ -99,6 +99,7 @@ def promote_if_better(client: MlflowClient, name: str, version: str, value: floa
                       alias: str = "champion", metric: str = "macro_f1",
                       min_improvement: float = 0.0) -> Promotion:
     """Move `alias` to `version` when `value` ≥ champion's value + `min_improvement`."""
+    version = str(version)
     client.set_model_version_tag(name, version, f"{METRIC_TAG_PREFIX}{metric}", f"{value:.6f}")
     current = _champion(client, name, alias)
     if current is None:

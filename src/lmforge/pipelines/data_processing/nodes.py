@@ -167,3 +167,14 @@ def summarize_data(
     metrics = {name: {"value": float(value), "step": 0} for name, value in counts.items()}
     sample = rejected.groupby("reason", group_keys=False).head(rejected_sample_size)
     return metrics, sample.reset_index(drop=True)
+
+
+def describe_data(source: dict[str, Any], cleaning: dict[str, Any],
+                  validation: dict[str, Any], split: dict[str, Any],
+                  augmentation: dict[str, Any]) -> dict[str, Any]:
+    """The data parameters, carried along with the models so that the run that evaluates a
+    classifier shows what data shaped it (`lmforge_lineage.json`)."""
+    return {"data_processing": {"params": {
+        "source": source, "cleaning": cleaning, "validation": validation, "split": split,
+        "augmentation": augmentation,
+    }}}

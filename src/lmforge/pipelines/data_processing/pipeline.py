@@ -23,4 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
              ["raw_corpus", "validated_corpus", "rejected_rows", "train", "validation", "test",
               "pretrain_corpus", "params:reporting.rejected_sample_per_reason"],
              ["data_quality_metrics", "rejected_sample"], name="summarize_data"),
+        node(nodes.describe_data,
+             ["params:source", "params:cleaning", "params:validation", "params:split",
+              "params:augmentation"], "data_lineage", name="describe_data"),
     ])

@@ -97,8 +97,8 @@ def no_pretrain_baseline(pretrained: ModelRef, train: pd.DataFrame, validation: 
         return {}
     init = resolve_init(pretrained, finetuning["init_from"])
     classes = list(label_map["classes"])
-    torch.manual_seed(finetuning["training"].get("seed", 42))
-    model = build_classifier(None, classes, init.config())
+    model = build_classifier(None, classes, init.config(),
+                             seed=finetuning["training"].get("seed", 42))
     settings = FinetuneSettings.from_params({**finetuning, "strategy": "full"})
     tokenizer = init.tokenizer()
     fingerprint = {"init": "random", "config": init.config().to_dict(),
@@ -107,7 +107,7 @@ def no_pretrain_baseline(pretrained: ModelRef, train: pd.DataFrame, validation: 
                              finetuning["training"], "no_pretrain", fingerprint,
                              finetuning.get("checkpoint_dir"))
     probabilities = predict_proba(outcome.model, tokenizer, test["text"].tolist(),
-                                  settings.max_length, evaluation["batch_size"])
+                                  outcome.max_length, evaluation["batch_size"])
     metrics = classification_report(_labels(test, classes), probabilities, classes)["metrics"]
     return {f"no_pretrain_{k}": metrics[k] for k in METRICS_KEPT_FLAT}
 
@@ -159,7 +159,7 @@ def lineage_annotations(classifier: ModelRef) -> dict[str, dict[str, Any]]:
     lineage = classifier.side_file(LINEAGE_FILE) or {}
     params, tags = {}, {}
     for stage, record in lineage.items():
-        params.update(_flatten(record.get("params", {}), f"{stage}."))
+        params.update(_flatten(record.get("params", {})))
         if record.get("mlflow_run_id"):
             tags[f"upstream.{stage}.run_id"] = record["mlflow_run_id"]
         for key, value in (record.get("summary") or {}).items():

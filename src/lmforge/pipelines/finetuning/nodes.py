@@ -26,7 +26,7 @@ def frame_fingerprint(*frames: pd.DataFrame) -> str:
 
 def finetune_classifier(
     pretrained: ModelRef, train: pd.DataFrame, validation: pd.DataFrame, label_map: dict,
-    finetuning: dict[str, Any],
+    data_lineage: dict[str, Any], finetuning: dict[str, Any],
 ) -> tuple[ModelBundle, pd.DataFrame, dict[str, Any]]:
     """Fine-tune a classifier on `train` (early stopping on validation macro-F1).
 
@@ -36,7 +36,7 @@ def finetune_classifier(
     init = resolve_init(pretrained, finetuning["init_from"])
     settings = FinetuneSettings.from_params(finetuning)
     classes = list(label_map["classes"])
-    model = build_classifier(init.location, classes)
+    model = build_classifier(init.location, classes, seed=finetuning["training"].get("seed", 42))
     tokenizer = init.tokenizer()
     fingerprint = {"init": path_md5(init.path) or init.location, "settings": settings.__dict__,
                    "data": frame_fingerprint(train, validation), "classes": classes}
@@ -53,9 +53,10 @@ def finetune_classifier(
     summary = {**outcome.result.summary,
                **{f"last_{k}": v for k, v in outcome.result.final_metrics.items()},
                "best_val_macro_f1": outcome.result.best_metric}
-    lineage = {**upstream, "finetuning": {"params": finetuning, "init_from": init.location,
-                                          "mlflow_run_id": outcome.run_id, "summary": summary}}
+    lineage = {**data_lineage, **upstream,
+               "finetuning": {"params": {"finetuning": finetuning}, "init_from": init.location,
+                              "mlflow_run_id": outcome.run_id, "summary": summary}}
     files = {LABEL_MAP_FILE: label_map, LINEAGE_FILE: lineage,
-             SERVING_FILE: {"max_length": settings.max_length, "classes": classes}}
+             SERVING_FILE: {"max_length": outcome.max_length, "classes": classes}}
     bundle = ModelBundle(trained, tokenizer, files=files, adapter_base=adapter_base)
     return bundle, outcome.curves, flat_metrics(summary)

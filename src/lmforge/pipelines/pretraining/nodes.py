@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import torch
 
 from lmforge.datasets.text import TextBatches
 from lmforge.datasets.tokens import TokenStream
@@ -57,7 +56,8 @@ def tokenize_corpus(corpus: TextBatches, tokenizer: Any) -> TokenStream:
     """Token ids of every document, produced lazily batch by batch (the dataset streams them
     to disk, so the corpus never has to fit in memory)."""
     ids = special_ids(tokenizer)
-    batches = (tokenizer(batch, add_special_tokens=False)["input_ids"] for batch in corpus)
+    batches = (tokenizer(batch, add_special_tokens=False, verbose=False)["input_ids"]
+               for batch in corpus)
     return TokenStream(batches=batches, vocab_size=len(tokenizer), sep_id=ids["sep"],
                        special_ids=ids)
 
@@ -73,11 +73,10 @@ def pretrain_language_model(
     objective, init_from = pretraining["objective"], pretraining["init_from"]
     seed = pretraining["training"].get("seed", 42)
     if init_from == "scratch":
-        torch.manual_seed(seed)
         config = ModelConfig(**pretraining["model"]).to_hf(objective, tokenizer)
-        model = build_language_model(objective, config)
+        model = build_language_model(objective, config, seed)
     else:
-        model = load_language_model(objective, init_from)
+        model = load_language_model(objective, init_from, seed)
     ids = special_ids(tokenizer)
     if objective == "mlm" and ids["mask"] < 0:
         raise ValueError(f"pretraining.objective=mlm needs a tokenizer with a mask token "
@@ -103,7 +102,8 @@ def pretrain_language_model(
         "final_val_perplexity": float(evaluated["val_perplexity"].iloc[-1]),
         "final_val_loss": float(evaluated["val_loss"].iloc[-1]),
     }
-    lineage = {"pretraining": {"params": pretraining, "tokens_md5": tokens.fingerprint,
+    lineage = {"pretraining": {"params": {"pretraining": pretraining},
+                               "tokens_md5": tokens.fingerprint,
                                "mlflow_run_id": logger.run_id, "summary": summary}}
     bundle = ModelBundle(result.model, tokenizer, files={LINEAGE_FILE: lineage})
     return bundle, curves, flat_metrics(summary)

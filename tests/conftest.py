@@ -1,0 +1,71 @@
+"""Shared fixtures: a temporary copy of the project and a way to run its CLI commands."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+_COPIED = ("pyproject.toml", "README.md", "conf", "src", "data", "mlruns", "dvc.yaml", ".dvc",
+           ".dvcignore", ".gitignore", ".telemetry")
+
+
+def project_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for the project's commands: this venv first on PATH, no telemetry."""
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update({"KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1",
+                "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false",
+                "HF_HUB_OFFLINE": "1", "MLFLOW_ENABLE_ASYNC_LOGGING": "false"})
+    env.pop("KEDRO_ENV", None)
+    env.update(extra or {})
+    return env
+
+
+def copy_project(target: Path) -> Path:
+    """The project's committed layout (code, conf, empty data layers) under `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in _COPIED:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            if name in ("data", "mlruns"):
+                for keep in source.rglob(".gitkeep"):
+                    destination = target / keep.relative_to(PROJECT_ROOT)
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    destination.touch()
+            else:
+                shutil.copytree(source, target / name, ignore=ignore, dirs_exist_ok=True)
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    local = target / "conf" / "local"
+    local.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def run_command(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None,
+                timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(list(args), cwd=cwd, env=project_env(env), capture_output=True,
+                            text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n"
+                             f"{result.stdout[-4000:]}\n{result.stderr[-8000:]}")
+    return result
+
+
+def kedro_run(project: Path, *args: str, env_name: str = "test", check: bool = True,
+              timeout: float = 300) -> subprocess.CompletedProcess:
+    return run_command([str(BIN / "kedro"), "run", "--env", env_name, *args], project,
+                       timeout=timeout, check=check)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_project(tmp_path / "project")

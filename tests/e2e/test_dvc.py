@@ -1,0 +1,120 @@
+"""`dvc repro` / `dvc exp` / `dvc checkout` / `dvc push|pull` in a temporary git repository made
+from the project, on the tiny configuration (KEDRO_ENV=test)."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from lmforge.tracking.lineage import path_md5
+from tests.conftest import BIN, copy_project, run_command
+from tests.e2e.conftest import tracking_uri
+
+pytestmark = pytest.mark.e2e
+ENV = {"KEDRO_ENV": "test"}
+STAGES = ["data_processing", "pretraining", "finetuning", "evaluation"]
+
+
+def git(repo: Path, *args: str) -> str:
+    return run_command(["git", *args], repo).stdout
+
+
+def dvc(repo: Path, *args: str) -> str:
+    result = run_command([str(BIN / "dvc"), *args], repo, env=ENV, timeout=400)
+    return result.stdout + result.stderr
+
+
+def ran(output: str) -> list[str]:
+    return re.findall(r"Running stage '(\w+)'", output)
+
+
+def metrics(repo: Path) -> dict:
+    return json.loads((repo / "data/08_reporting/metrics.json").read_text())
+
+
+def evaluation_runs(repo: Path) -> list:
+    client = MlflowClient(tracking_uri(repo))
+    experiment = client.get_experiment_by_name("lmforge").experiment_id
+    return client.search_runs([experiment], "tags.pipeline_names = \"['evaluation']\"",
+                              order_by=["attributes.start_time ASC"])
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    repo = copy_project(tmp_path / "repo")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "ci@lmforge.test")
+    git(repo, "config", "user.name", "ci")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "project")
+    dvc(repo, "remote", "modify", "--local", "local", "url", str(tmp_path / "remote"))
+    return repo
+
+
+def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
+    # a fresh clone reproduces every output and writes dvc.lock
+    assert ran(dvc(repo, "repro")) == STAGES
+    lock = (repo / "dvc.lock").read_text()
+    assert all(f"  {stage}:" in lock for stage in STAGES)
+    first_metrics = metrics(repo)
+    shared = ("data/06_models/classifier", "data/06_models/pretrained",
+              "data/03_primary/train.parquet")
+    first_hashes = {path: path_md5(repo / path) for path in shared}
+    first_model = first_hashes["data/06_models/classifier"]
+    # nothing changed: nothing runs
+    second = dvc(repo, "repro")
+    assert ran(second) == [] and "up to date" in second
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "first result")
+    first_commit = git(repo, "rev-parse", "HEAD").strip()
+    dvc(repo, "push")
+
+    # the evaluation run alone carries what shaped the model and links the upstream runs
+    (evaluation,) = evaluation_runs(repo)
+    assert evaluation.data.params["pretraining.objective"] == "clm"
+    assert evaluation.data.params["source.kind"] == "builtin"
+    assert "finetuning.training.lr" in evaluation.data.params
+    tags = evaluation.data.tags
+    upstream_pretraining = tags["upstream.pretraining.run_id"]
+    assert upstream_pretraining != evaluation.info.run_id
+    assert tags["dvc.data/06_models/classifier.md5"].endswith(".dir")
+    assert tags["git_commit"]
+
+    # a fine-tuning parameter change reruns exactly fine-tuning and evaluation
+    experiment = dvc(repo, "exp", "run", "-S",
+                     "conf/base/parameters_finetuning.yml:finetuning.training.lr=0.004")
+    assert ran(experiment) == ["finetuning", "evaluation"]
+    shown = json.loads(dvc(repo, "exp", "show", "--json"))
+    assert len(shown) >= 1 and any(entry.get("experiments") for entry in shown)
+    diff = json.loads(dvc(repo, "metrics", "diff", "--json"))
+    assert "data/08_reporting/metrics.json" in diff
+    # the skipped pretraining stage is still represented by the run that produced its outputs
+    newest = evaluation_runs(repo)[-1]
+    assert newest.data.params["finetuning.training.lr"] == "0.004"
+    assert newest.data.tags["upstream.pretraining.run_id"] == upstream_pretraining
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "higher learning rate")
+    assert path_md5(repo / "data/06_models/classifier") != first_model
+
+    # back to the first result's data and model
+    git(repo, "checkout", "-q", first_commit)
+    dvc(repo, "checkout")
+    assert metrics(repo) == first_metrics
+    assert path_md5(repo / "data/06_models/classifier") == first_model
+
+    # determinism: forcing every stage again gives the identical metrics.json
+    assert ran(dvc(repo, "repro", "--force")) == STAGES
+    assert metrics(repo) == first_metrics
+
+    # another clone gets the same files from the remote
+    clone = tmp_path / "clone"
+    run_command(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
+    git(clone, "checkout", "-q", first_commit)
+    dvc(clone, "remote", "modify", "--local", "local", "url", str(tmp_path / "remote"))
+    dvc(clone, "pull")
+    assert metrics(clone) == first_metrics
+    assert {path: path_md5(clone / path) for path in shared} == first_hashes
+    shutil.rmtree(clone)

@@ -1,0 +1,45 @@
+"""The served model, and comparing runs through the MLflow server's REST API."""
+
+import pytest
+
+from tests.conftest import kedro_run
+from tests.e2e.conftest import Server, tracking_uri
+
+pytestmark = pytest.mark.e2e
+
+
+def test_mlflow_models_serve_answers_invocations(trained_project):
+    args = ["mlflow", "models", "serve", "-m", "models:/lmforge-classifier@champion",
+            "--env-manager", "local", "--host", "127.0.0.1"]
+    with Server(args, trained_project, {"MLFLOW_TRACKING_URI": tracking_uri(trained_project)}
+                ) as server:
+        server.wait("/ping")
+        answer = server.post("/invocations", {"dataframe_split": {
+            "columns": ["text"], "data": [["Great phone, I love it."], [""], ["很差，不推荐"]]}})
+    rows = answer["predictions"]
+    assert len(rows) == 3
+    assert rows[0]["label"] in {"negative", "neutral", "positive"}
+    assert rows[1]["flag"] == "empty_text"
+    assert set(rows[2]) >= {"prob_negative", "prob_neutral", "prob_positive"}
+
+
+def test_two_runs_compare_in_the_mlflow_server_and_gate_the_champion(trained_project):
+    kedro_run(trained_project, "--params", "finetuning.training.lr=0.003")
+    args = ["mlflow", "server", "--backend-store-uri", tracking_uri(trained_project),
+            "--host", "127.0.0.1", "--workers", "1"]
+    with Server(args, trained_project) as server:
+        server.wait("/health")
+        found = server.post("/api/2.0/mlflow/runs/search", {
+            "experiment_ids": ["1"], "max_results": 10,
+            "order_by": ["attributes.start_time ASC"]})
+    runs = [r for r in found["runs"] if r["info"]["run_name"] == "__default__"]
+    assert len(runs) == 2  # (the inference run is a third one)
+    params = [{p["key"]: p["value"] for p in r["data"]["params"]} for r in runs]
+    metrics = [{m["key"]: m["value"] for m in r["data"]["metrics"]} for r in runs]
+    assert params[0]["finetuning.training.lr"] == "0.001"
+    assert params[1]["finetuning.training.lr"] == "0.003"
+    assert all("test.macro_f1" in m and "test.no_pretrain_macro_f1" in m for m in metrics)
+    tags = {t["key"]: t["value"] for t in runs[1]["data"]["tags"]}
+    assert tags["lmforge.registered_version"] == "2"
+    better = metrics[1]["test.macro_f1"] >= metrics[0]["test.macro_f1"]
+    assert tags["lmforge.promoted"] == str(better)

