@@ -45,7 +45,7 @@ def measure(rows: int) -> dict:
                                                 params["validation"])
     timings["validate"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    train, validation, test, pretrain = nodes.split_corpus(validated, params["split"])
+    train, validation, test, _ = nodes.split_corpus(validated, params["split"])
     timings["split"] = time.perf_counter() - mark
     mark = time.perf_counter()
     augmented = nodes.augment_train(train, validation, test, params["augmentation"])

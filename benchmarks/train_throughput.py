@@ -6,14 +6,17 @@ Same model, batch, sequence length and optimizer (AdamW) for the three:
   (a) lmforge.modeling.trainer.train on a packed token file (batches built on the fly),
   (b) a bare loop: forward, backward, step on pre-built batches, nothing else,
   (c) transformers.Trainer with its language-modeling collator.
-Prints tokens/s of each, the ratios a/b and a/c, and MFU against an fp32 GEMM rate measured in
-the same run. Targets: a/b >= 0.95 and a/c >= 1.0, for the default model and for a 4-layer,
-256-wide model at sequence length 128.
+Prints tokens/s of each — from the median step time, best of `--rounds` interleaved rounds,
+so a noisy neighbour on a shared machine does not decide the ratio — the ratios a/b and a/c,
+and MFU against an fp32 GEMM rate measured in the same run. Targets: a/b >= 0.95 and a/c >= 1.0,
+for the default model and for a 4-layer, 256-wide model at sequence length 128.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -50,20 +53,26 @@ def corpus(tmp: Path):
     return tokenizer, PackedTokens(tmp / "tokens"), texts, special
 
 
+def rate(tokens_per_step: int, step_seconds: list[float]) -> float:
+    """Tokens/s from the median step time: steady-state speed, robust to a noisy neighbour."""
+    return tokens_per_step / statistics.median(step_seconds[WARMUP:])
+
+
 def lmforge_loop(model, task, batch_size: int, steps: int) -> float:
     config = TrainConfig(max_steps=steps + WARMUP, batch_size=batch_size, eval_every=10**9,
                          log_every=1, progress_bar=False, warmup_ratio=0.0)
     result = train(model, task, config)
-    rates = [r["tokens_per_s"] for r in result.history if "tokens_per_s" in r][WARMUP:]
-    return float(len(rates) / sum(1.0 / r for r in rates))  # mean time per token, inverted
+    tokens = batch_size * task.seq_len
+    return rate(tokens, [tokens / r["tokens_per_s"] for r in result.history
+                         if "tokens_per_s" in r])
 
 
 def bare_loop(model, task, objective: str, batch_size: int, steps: int) -> float:
     batches = [task.global_batch(i, batch_size) for i in range(steps + WARMUP)]
     optimizer = build_optimizer(model, TrainConfig(max_steps=1))
     model.train()
-    tokens, elapsed = 0, 0.0
-    for i, batch in enumerate(batches):
+    seconds = []
+    for batch in batches:
         start = time.perf_counter()
         labels = batch["labels"]
         if objective == "clm":
@@ -73,16 +82,28 @@ def bare_loop(model, task, objective: str, batch_size: int, steps: int) -> float
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        if i >= WARMUP:
-            elapsed += time.perf_counter() - start
-            tokens += batch["input_ids"].numel()
-    return tokens / elapsed
+        seconds.append(time.perf_counter() - start)
+    return rate(batch_size * task.seq_len, seconds)
 
 
 def hf_trainer(model, tokenizer, texts, objective: str, seq_len: int, batch_size: int,
                steps: int) -> float:
     from datasets import Dataset
-    from transformers import DataCollatorForLanguageModeling, Trainer, TrainingArguments
+    from transformers import (
+        DataCollatorForLanguageModeling,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
+
+    class StepTimes(TrainerCallback):
+        """Wall time between consecutive step ends (data loading + step, like ours)."""
+
+        def __init__(self) -> None:
+            self.marks: list[float] = []
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.marks.append(time.perf_counter())
 
     encoded = tokenizer(texts, truncation=True, max_length=seq_len, padding="max_length")
     dataset = Dataset.from_dict({"input_ids": encoded["input_ids"],
@@ -93,16 +114,20 @@ def hf_trainer(model, tokenizer, texts, objective: str, seq_len: int, batch_size
                                  max_steps=steps + WARMUP, learning_rate=5e-4, report_to=[],
                                  save_strategy="no", logging_strategy="no", use_cpu=True,
                                  dataloader_num_workers=0, disable_tqdm=True, seed=0)
-        trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator)
-        result = trainer.train()
-    # the Trainer's runtime includes its warm-up steps: count their tokens too
-    return (steps + WARMUP) * batch_size * seq_len / result.metrics["train_runtime"]
+        times = StepTimes()
+        trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
+                          callbacks=[times])
+        trainer.train()
+    marks = times.marks
+    return rate(batch_size * seq_len, [b - a for a, b in itertools.pairwise(marks)])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--objectives", default="clm,mlm")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="alternate the three loops this many times; keep each one's best")
     args = parser.parse_args()
     gemm = measured_cpu_gemm_flops()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -113,14 +138,17 @@ def main() -> None:
             for name, (shape, seq_len, batch) in SHAPES.items():
                 task = LanguageModelingTask(packed, objective, special, seq_len, seed=0)
 
-                def fresh():
-                    return build_language_model(objective, shape.to_hf(objective, tokenizer))
-
-                ours = lmforge_loop(fresh(), task, batch, args.steps)
-                bare = bare_loop(fresh(), task, objective, batch, args.steps)
-                stock = hf_trainer(fresh(), tokenizer, texts, objective, seq_len, batch,
-                                   args.steps)
-                model = fresh()
+                config = shape.to_hf(objective, tokenizer)
+                ours = bare = stock = 0.0
+                for _ in range(args.rounds):  # interleaved, so machine noise hits all three
+                    ours = max(ours, lmforge_loop(build_language_model(objective, config), task,
+                                                  batch, args.steps))
+                    bare = max(bare, bare_loop(build_language_model(objective, config), task,
+                                               objective, batch, args.steps))
+                    stock = max(stock, hf_trainer(build_language_model(objective, config),
+                                                  tokenizer, texts, objective, seq_len, batch,
+                                                  args.steps))
+                model = build_language_model(objective, config)
                 per_token = flops_per_token(non_embedding_parameters(model), shape.n_layers,
                                             shape.d_model, seq_len)
                 print(f"{objective} {name}: lmforge {ours:,.0f} tok/s | bare {bare:,.0f} | "

@@ -37,7 +37,8 @@ class MaskedLMObjective(nn.Module):
 
 
 class CausalLMObjective(nn.Module):
-    """Next-token cross-entropy over the non-padding positions."""
+    """Next-token cross-entropy over the non-padding positions. The targets are shifted
+    instead of the logits, so the (batch × length × vocabulary) logits are never copied."""
 
     def __init__(self, model: PreTrainedModel) -> None:
         super().__init__()
@@ -46,10 +47,9 @@ class CausalLMObjective(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 labels: torch.Tensor) -> torch.Tensor:
         logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
-        targets = labels[:, 1:]
-        selected = targets != -100
-        return F.cross_entropy(logits[:, :-1][selected].float(), targets[selected],
-                               reduction="sum")
+        targets = F.pad(labels[:, 1:], (0, 1), value=-100)
+        return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(),
+                               ignore_index=-100, reduction="sum")
 
 
 class ClassificationObjective(nn.Module):

@@ -122,8 +122,9 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
         {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
         {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
     ]
+    fused = all(p.device.type in ("cpu", "cuda") for p in params)  # one kernel per step
     return torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr,
-                             betas=config.betas)
+                             betas=config.betas, fused=fused)
 
 
 def _to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:

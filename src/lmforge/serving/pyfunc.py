@@ -60,8 +60,8 @@ class TextClassifierModel(mlflow.pyfunc.PythonModel):
                              for i in range(self.model.config.num_labels)])
         self.max_length = int(serving.get("max_length", 128))
 
-    def predict(self, context: Any, model_input: Any, params: dict | None = None
-                ) -> pd.DataFrame:
+    def predict(self, context, model_input, params=None):  # untyped: MLflow reads the hints
+        """A DataFrame with a `text` column (or a list of texts) → labels and probabilities."""
         from lmforge.modeling.inference import predict_proba
 
         frame = as_text_frame(model_input)

@@ -72,12 +72,10 @@ def pip_requirements() -> list[str]:
 
 def log_classifier(candidate: ClassifierCandidate) -> str:
     """Log the pyfunc model into the active run and register it; returns the version."""
-    from lmforge.serving.pyfunc import TextClassifierModel
-
     package_dir = Path(__file__).resolve().parents[1]
     info = mlflow.pyfunc.log_model(
         name="classifier",
-        python_model=TextClassifierModel(),
+        python_model=str(package_dir / "serving" / "model_code.py"),
         artifacts={"model": candidate.model_dir},
         code_paths=[str(package_dir)],
         signature=signature(candidate.classes),
