@@ -99,6 +99,14 @@ def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
     git(repo, "commit", "-qm", "higher learning rate")
     assert path_md5(repo / "data/06_models/classifier") != first_model
 
+    # a data parameter change puts the first stage out of date (and so all that follows)
+    data_params = repo / "conf/base/parameters_data_processing.yml"
+    original = data_params.read_text()
+    data_params.write_text(original.replace("copies: 1", "copies: 2"))
+    status = json.loads(dvc(repo, "status", "--json"))
+    assert "data_processing" in status
+    data_params.write_text(original)
+
     # back to the first result's data and model
     git(repo, "checkout", "-q", first_commit)
     dvc(repo, "checkout")

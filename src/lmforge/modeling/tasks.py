@@ -169,8 +169,8 @@ class ClassificationTask:
                  n_classes: int, seed: int, class_weights: torch.Tensor | None = None) -> None:
         if not train_ids:
             raise ValueError("the training split is empty")
-        self.train_ids, self.train_labels = list(train_ids), np.asarray(train_labels)
-        self.val_ids, self.val_labels = list(val_ids), np.asarray(val_labels)
+        self.train_ids, self.train_labels = list(train_ids), np.array(train_labels)
+        self.val_ids, self.val_labels = list(val_ids), np.array(val_labels)
         self.pad_id, self.n_classes, self.seed = pad_id, n_classes, seed
         self.class_weights = class_weights
 
