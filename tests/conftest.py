@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
+from lmforge.modeling.tokenizer import train_tokenizer
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 _COPIED = ("pyproject.toml", "README.md", "conf", "src", "data", "mlruns", "dvc.yaml", ".dvc",
@@ -69,3 +72,16 @@ def kedro_run(project: Path, *args: str, env_name: str = "test", check: bool = T
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def texts() -> list[str]:
+    """600 clean builtin reviews, English and Chinese."""
+    corpus = generate_builtin_corpus(BuiltinConfig(n_documents=600, dirty_fraction=0.0))
+    return corpus["text"].tolist()
+
+
+@pytest.fixture(scope="session")
+def tokenizer(texts):
+    """A tiny byte-level BPE tokenizer trained on `texts`."""
+    return train_tokenizer(texts, vocab_size=400, model_max_length=64)

@@ -1,27 +1,14 @@
-"""Tiny tokenizers, corpora and models for fast modeling tests."""
+"""Tiny packed corpora and models (`texts`, `tokenizer`: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
 from lmforge.modeling.model import ModelConfig, build_language_model
 from lmforge.modeling.packing import PackedTokens, write_packed_tokens
 from lmforge.modeling.tasks import LanguageModelingTask, SpecialIds
-from lmforge.modeling.tokenizer import train_tokenizer
 
 TINY = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
-
-
-@pytest.fixture(scope="session")
-def texts() -> list[str]:
-    corpus = generate_builtin_corpus(BuiltinConfig(n_documents=600, dirty_fraction=0.0))
-    return corpus["text"].tolist()
-
-
-@pytest.fixture(scope="session")
-def tokenizer(texts):
-    return train_tokenizer(texts, vocab_size=400, model_max_length=64)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,60 @@
+"""The pyfunc model on a tiny classifier folder: raw text in, training-time cleaning applied."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lmforge.data.cleaning import clean_texts
+from lmforge.modeling.artifacts import ModelBundle
+from lmforge.modeling.inference import predict_proba
+from lmforge.modeling.model import ModelConfig, build_classifier
+from lmforge.serving.pyfunc import EMPTY_FLAG, SERVING_FILE, TextClassifierModel
+
+CLASSES = ["negative", "neutral", "positive"]
+TINY = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
+
+
+@pytest.fixture(scope="module", params=["clm", "mlm"])
+def served(request, tmp_path_factory, tokenizer) -> TextClassifierModel:
+    folder = tmp_path_factory.mktemp(request.param) / "classifier"
+    model = build_classifier(None, CLASSES, TINY.to_hf(request.param, tokenizer), seed=3)
+    ModelBundle(model, tokenizer, {SERVING_FILE: {"max_length": 48, "classes": CLASSES}}
+                ).save(folder)
+    served = TextClassifierModel()
+    served.load_context(SimpleNamespace(artifacts={"model": str(folder)}))
+    return served
+
+
+def test_raw_text_is_cleaned_exactly_as_in_training(served):
+    raw = ["<p>The screen is <b>superb</b> &amp; I  love it!</p>",
+           "电池一点也不耐用，<br/>不推荐。"]
+    cleaned = clean_texts(pd.Series(raw, dtype="string")).tolist()
+    assert cleaned != raw
+    out = served.predict(None, pd.DataFrame({"text": raw}))
+    direct = predict_proba(served.model, served.tokenizer, cleaned, max_length=48)
+    probabilities = out[[f"prob_{c}" for c in CLASSES]].to_numpy()
+    np.testing.assert_allclose(probabilities, direct, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert out["label"].tolist() == [CLASSES[i] for i in direct.argmax(axis=1)]
+    assert out["flag"].isna().all()
+
+
+def test_empty_and_null_texts_are_flagged_in_place(served):
+    texts = ["", "Great value, would buy again.", None, "   <br/> ", "还不错"]
+    out = served.predict(None, pd.DataFrame({"text": texts}))
+    assert len(out) == len(texts)
+    assert out["flag"].fillna("").tolist() == [EMPTY_FLAG, "", EMPTY_FLAG, EMPTY_FLAG, ""]
+    assert out.loc[[0, 2, 3], "label"].isna().all()
+    assert out.loc[[1, 4], "label"].isin(CLASSES).all()
+    assert out.loc[[0, 2, 3], "prob_positive"].isna().all()
+    alone = served.predict(None, ["Great value, would buy again."])
+    assert alone.loc[0, "prob_positive"] == pytest.approx(out.loc[1, "prob_positive"], abs=1e-6)
+
+
+def test_an_all_empty_batch_and_a_missing_text_column(served):
+    out = served.predict(None, pd.DataFrame({"text": ["", None]}))
+    assert out["flag"].tolist() == [EMPTY_FLAG, EMPTY_FLAG]
+    with pytest.raises(ValueError, match="'text' column"):
+        served.predict(None, pd.DataFrame({"review": ["fine"]}))
