@@ -31,7 +31,7 @@ from lmforge.modeling.flops import (
 )
 from lmforge.modeling.model import ModelConfig, build_language_model
 from lmforge.modeling.packing import PackedTokens, write_packed_tokens
-from lmforge.modeling.tasks import LanguageModelingTask, SpecialIds
+from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
 from lmforge.modeling.tokenizer import train_tokenizer
 from lmforge.modeling.trainer import TrainConfig, build_optimizer, train
 
@@ -48,9 +48,7 @@ def corpus(tmp: Path):
     tokenizer = train_tokenizer(texts, vocab_size=4000)
     ids = tokenizer(texts, add_special_tokens=False, verbose=False)["input_ids"]
     write_packed_tokens(tmp / "tokens", [ids], len(tokenizer), tokenizer.sep_token_id)
-    special = SpecialIds(tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id,
-                         tokenizer.mask_token_id, len(tokenizer))
-    return tokenizer, PackedTokens(tmp / "tokens"), texts, special
+    return tokenizer, PackedTokens(tmp / "tokens"), texts, special_ids_of(tokenizer)
 
 
 def rate(tokens_per_step: int, step_seconds: list[float]) -> float:

@@ -6,7 +6,7 @@ import pytest
 
 from lmforge.modeling.model import ModelConfig, build_language_model
 from lmforge.modeling.packing import PackedTokens, write_packed_tokens
-from lmforge.modeling.tasks import LanguageModelingTask, SpecialIds
+from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
 
 TINY = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
 
@@ -19,14 +19,9 @@ def packed(tmp_path_factory, texts, tokenizer) -> PackedTokens:
     return PackedTokens(path)
 
 
-def special(tokenizer) -> SpecialIds:
-    return SpecialIds(tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id,
-                      tokenizer.mask_token_id, len(tokenizer))
-
-
 def lm_task(packed, tokenizer, objective="mlm", seed=0) -> LanguageModelingTask:
-    return LanguageModelingTask(packed, objective, special(tokenizer), seq_len=32, seed=seed,
-                                val_fraction=0.05, eval_windows=16)
+    return LanguageModelingTask(packed, objective, special_ids_of(tokenizer), seq_len=32,
+                                seed=seed, val_fraction=0.05, eval_windows=16)
 
 
 def tiny_lm(tokenizer, objective="mlm", seed=0):

@@ -14,7 +14,6 @@ TRAINING = {"epochs": 2, "batch_size": 8, "lr": 1e-2, "eval_every": 100,
 
 @pytest.fixture
 def pretrained_dir(tmp_path, tokenizer):
-    torch.manual_seed(0)
     build_language_model("mlm", TWO_LAYERS.to_hf("mlm", tokenizer)).save_pretrained(
         tmp_path / "lm")
     tokenizer.save_pretrained(tmp_path / "lm")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from lmforge.modeling.model import build_classifier
 from lmforge.modeling.tasks import ClassificationTask
-from lmforge.modeling.trainer import TrainConfig, lr_lambda, train
+from lmforge.modeling.trainer import TrainConfig, build_optimizer, lr_lambda, train
 from tests.conftest import PROJECT_ROOT, project_env
 from tests.modeling.conftest import lm_task, tiny_lm
 
@@ -43,8 +44,6 @@ def test_gradient_accumulation_gives_the_same_model(packed, tokenizer):
 
 
 def test_decay_groups_skip_biases_and_norms(tokenizer):
-    from lmforge.modeling.trainer import build_optimizer
-
     optimizer = build_optimizer(tiny_lm(tokenizer), TrainConfig(max_steps=1))
     decayed, plain = optimizer.param_groups
     assert all(p.dim() >= 2 for p in decayed["params"]) and decayed["weight_decay"] > 0
@@ -60,8 +59,6 @@ def classification_task(seed=0, n=64):
 
 
 def test_early_stopping_restores_the_best_weights(tmp_path, tokenizer):
-    from lmforge.modeling.model import build_classifier
-
     model = build_classifier(None, ["a", "b"], tiny_lm(tokenizer).config)
     config = TrainConfig(epochs=50, eval_every=2, early_stopping_patience=2, lr=0.05,
                          batch_size=16, progress_bar=False)

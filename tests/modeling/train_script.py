@@ -13,7 +13,7 @@ from pathlib import Path
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
 from lmforge.modeling.model import ModelConfig, build_language_model
 from lmforge.modeling.packing import PackedTokens, write_packed_tokens
-from lmforge.modeling.tasks import LanguageModelingTask, SpecialIds
+from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
 from lmforge.modeling.tokenizer import train_tokenizer
 from lmforge.modeling.trainer import TrainConfig, train
 
@@ -30,10 +30,8 @@ def main(checkpoint_dir: str, result_path: str, slow: float = 0.0) -> None:
     tokens_dir = Path(checkpoint_dir).parent / "tokens"
     write_packed_tokens(tokens_dir, [tokenizer(texts.tolist(), add_special_tokens=False)
                                      ["input_ids"]], len(tokenizer), tokenizer.sep_token_id)
-    special = SpecialIds(tokenizer.pad_token_id, tokenizer.cls_token_id, tokenizer.sep_token_id,
-                         tokenizer.mask_token_id, len(tokenizer))
-    task = LanguageModelingTask(PackedTokens(tokens_dir), "mlm", special, seq_len=32, seed=3)
-    torch.manual_seed(0)
+    task = LanguageModelingTask(PackedTokens(tokens_dir), "mlm", special_ids_of(tokenizer),
+                                seq_len=32, seed=3)
     model = build_language_model("mlm", ModelConfig(n_layers=1, d_model=32, n_heads=2, d_ff=64,
                                                     max_length=64).to_hf("mlm", tokenizer))
 

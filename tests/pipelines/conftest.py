@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from kedro.io import DataCatalog, MemoryDataset
+from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
@@ -58,9 +58,11 @@ def parameter_datasets(params: dict[str, Any]) -> dict[str, MemoryDataset]:
 
 
 def run_in_memory(pipeline: Pipeline, params: dict[str, Any],
-                  inputs: dict[str, Any] | None = None) -> DataCatalog:
-    """Run `pipeline` on MemoryDatasets only; returns the catalog holding every output."""
-    datasets = parameter_datasets(params)
+                  inputs: dict[str, Any] | None = None,
+                  datasets: dict[str, AbstractDataset] | None = None) -> DataCatalog:
+    """Run `pipeline` on MemoryDatasets, except `datasets` (real ones, where the I/O is the
+    point); returns the catalog holding every output."""
+    datasets = {**parameter_datasets(params), **(datasets or {})}
     for name, value in (inputs or {}).items():
         datasets[name] = KeptMemoryDataset(value, copy_mode="assign")
     for name in pipeline.datasets():

@@ -15,13 +15,11 @@ from lmforge.pipelines.evaluation import nodes as evaluation_nodes
 from lmforge.pipelines.finetuning import create_pipeline as finetuning_pipeline
 from lmforge.pipelines.pretraining import create_pipeline as pretraining_pipeline
 from lmforge.pipelines.pretraining import nodes as pretraining_nodes
-from tests.pipelines.conftest import KeptMemoryDataset, run_in_memory
+from tests.pipelines.conftest import load_parameters, run_in_memory
 
 
 @pytest.fixture(scope="module")
 def data_outputs():
-    from tests.pipelines.conftest import load_parameters
-
     catalog = run_in_memory(data_pipeline(), load_parameters("test"))
     return {name: catalog.load(name) for name in
             ("train", "validation", "test", "pretrain_corpus", "label_map", "data_lineage")}
@@ -33,26 +31,14 @@ def corpus_batches(tmp_path, frame: pd.DataFrame) -> TextBatches:
 
 
 def test_pretraining_then_finetuning_then_scoring(tmp_path, params, data_outputs):
-    from kedro.io import DataCatalog
-    from kedro.runner import SequentialRunner
-
-    from tests.pipelines.conftest import parameter_datasets
-
-    datasets = {
-        **parameter_datasets(params),
-        "pretrain_corpus": KeptMemoryDataset(corpus_batches(tmp_path,
-                                                            data_outputs["pretrain_corpus"])),
+    inputs = {name: data_outputs[name]
+              for name in ("train", "validation", "label_map", "data_lineage")}
+    inputs["pretrain_corpus"] = corpus_batches(tmp_path, data_outputs["pretrain_corpus"])
+    catalog = run_in_memory(pretraining_pipeline() + finetuning_pipeline(), params, inputs, {
         "pretrain_tokens": PackedTokensDataset(str(tmp_path / "tokens")),
         "pretrained_model": HFModelDataset(str(tmp_path / "pretrained")),
         "classifier": HFModelDataset(str(tmp_path / "classifier")),
-    }
-    for name in ("train", "validation", "label_map", "data_lineage"):
-        datasets[name] = KeptMemoryDataset(data_outputs[name])
-    pipeline = pretraining_pipeline() + finetuning_pipeline()
-    for name in pipeline.datasets():
-        datasets.setdefault(name, KeptMemoryDataset())
-    catalog = DataCatalog(datasets=datasets)
-    SequentialRunner().run(pipeline, catalog)
+    })
 
     curves = catalog.load("pretraining_curves")
     assert curves["val_loss"].dropna().iloc[-1] < curves["val_loss"].dropna().iloc[0]

@@ -9,11 +9,11 @@ import pytest
 from lmforge.data.cleaning import clean_texts
 from lmforge.modeling.artifacts import ModelBundle
 from lmforge.modeling.inference import predict_proba
-from lmforge.modeling.model import ModelConfig, build_classifier
+from lmforge.modeling.model import build_classifier
 from lmforge.serving.pyfunc import EMPTY_FLAG, SERVING_FILE, TextClassifierModel
+from tests.modeling.conftest import TINY
 
 CLASSES = ["negative", "neutral", "positive"]
-TINY = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
 
 
 @pytest.fixture(scope="module", params=["clm", "mlm"])

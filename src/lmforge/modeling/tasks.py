@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -60,8 +60,26 @@ class SpecialIds:
     pad: int
     cls: int
     sep: int
-    mask: int
+    mask: int  # -1: the tokenizer has no mask token (causal LM only)
     vocab_size: int
+
+    def token_ids(self) -> dict[str, int]:
+        return {"pad": self.pad, "cls": self.cls, "sep": self.sep, "mask": self.mask}
+
+
+def special_ids_of(tokenizer: Any) -> SpecialIds:
+    """Padding, start, separator and mask ids, whichever names the tokenizer uses."""
+    def first(*names: str) -> int:
+        for name in names:
+            value = getattr(tokenizer, name, None)
+            if value is not None:
+                return int(value)
+        return -1
+
+    return SpecialIds(pad=first("pad_token_id", "eos_token_id"),
+                      cls=first("cls_token_id", "bos_token_id"),
+                      sep=first("sep_token_id", "eos_token_id"),
+                      mask=first("mask_token_id"), vocab_size=len(tokenizer))
 
 
 def mask_tokens(ids: torch.Tensor, attention: torch.Tensor, special: SpecialIds,

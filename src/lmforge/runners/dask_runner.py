@@ -25,7 +25,16 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 import mlflow
-from distributed import Client, Future, Nanny, SpecCluster, Worker, as_completed, get_worker
+from distributed import (
+    Client,
+    Future,
+    Nanny,
+    Scheduler,
+    SpecCluster,
+    Worker,
+    as_completed,
+    get_worker,
+)
 from kedro.framework.hooks.manager import _create_hook_manager
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
@@ -60,15 +69,9 @@ def local_cluster(cpu_workers: int = 1, gpu_workers: int = 1, threads_per_worker
     workers.update({f"gpu-{i}": {"cls": worker_class,
                                  "options": {**options, "resources": {GPU_RESOURCE: 1}}}
                     for i in range(gpu_workers)})
-    scheduler = {"cls": _scheduler_class(), "options": {"dashboard_address": None,
+    scheduler = {"cls": Scheduler, "options": {"dashboard_address": None,
                                                          "host": "127.0.0.1"}}
     return SpecCluster(workers=workers, scheduler=scheduler, **kwargs)
-
-
-def _scheduler_class() -> type:
-    from distributed import Scheduler
-
-    return Scheduler
 
 
 @contextmanager
@@ -193,6 +196,6 @@ class DaskRunner(AbstractRunner):
 
 
 def _root_cause(futures: dict[Node, Future], failed: Node) -> Node:
-    """The earliest node in error: dependents of a failed node fail with the same error."""
-    errored = [node for node, future in futures.items() if future.status == "error"]
-    return min(errored, key=lambda n: list(futures).index(n)) if errored else failed
+    """The earliest node in error (`futures` is in topological order): dependents of a failed
+    node fail with the same error."""
+    return next((node for node, future in futures.items() if future.status == "error"), failed)

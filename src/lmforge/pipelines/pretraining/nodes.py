@@ -17,7 +17,7 @@ from lmforge.modeling.model import (
 )
 from lmforge.modeling.packing import PackedTokens
 from lmforge.modeling.stage import history_frame, run_training
-from lmforge.modeling.tasks import LanguageModelingTask, SpecialIds
+from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
 from lmforge.modeling.tokenizer import train_tokenizer
 from lmforge.tracking.mlflow_logging import flat_metrics
 
@@ -35,31 +35,14 @@ def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
     )
 
 
-def special_ids(tokenizer: Any) -> dict[str, int]:
-    """Padding, start, separator and mask ids, whichever names the tokenizer uses."""
-    def first(*names: str) -> int:
-        for name in names:
-            value = getattr(tokenizer, name, None)
-            if value is not None:
-                return int(value)
-        return -1
-
-    return {
-        "pad": first("pad_token_id", "eos_token_id"),
-        "cls": first("cls_token_id", "bos_token_id"),
-        "sep": first("sep_token_id", "eos_token_id"),
-        "mask": first("mask_token_id"),
-    }
-
-
 def tokenize_corpus(corpus: TextBatches, tokenizer: Any) -> TokenStream:
     """Token ids of every document, produced lazily batch by batch (the dataset streams them
     to disk, so the corpus never has to fit in memory)."""
-    ids = special_ids(tokenizer)
+    special = special_ids_of(tokenizer)
     batches = (tokenizer(batch, add_special_tokens=False, verbose=False)["input_ids"]
                for batch in corpus)
-    return TokenStream(batches=batches, vocab_size=len(tokenizer), sep_id=ids["sep"],
-                       special_ids=ids)
+    return TokenStream(batches=batches, vocab_size=special.vocab_size, sep_id=special.sep,
+                       special_ids=special.token_ids())
 
 
 def pretrain_language_model(
@@ -77,15 +60,14 @@ def pretrain_language_model(
         model = build_language_model(objective, config, seed)
     else:
         model = load_language_model(objective, init_from, seed)
-    ids = special_ids(tokenizer)
-    if objective == "mlm" and ids["mask"] < 0:
+    special = special_ids_of(tokenizer)
+    if objective == "mlm" and special.mask < 0:
         raise ValueError(f"pretraining.objective=mlm needs a tokenizer with a mask token "
                          f"({init_from} has none)")
     data = pretraining["data"]
     task = LanguageModelingTask(
-        tokens, objective, SpecialIds(ids["pad"], ids["cls"], ids["sep"], ids["mask"],
-                                      len(tokenizer)),
-        seq_len=data["seq_len"], seed=seed, val_fraction=data["val_fraction"],
+        tokens, objective, special, seq_len=data["seq_len"], seed=seed,
+        val_fraction=data["val_fraction"],
         mask_probability=data.get("mask_probability", 0.15),
         eval_windows=data.get("eval_windows", 256),
         pack_documents=data.get("pack_documents", True),
