@@ -45,8 +45,9 @@ def test_labels_fold_through_aliases_and_empty_is_unlabeled():
 
 
 def test_inferred_classes_ignore_rare_typos():
-    labels = pd.Series(["a"] * 50 + ["b"] * 49 + ["typo"])
-    assert infer_classes(labels, min_share=0.02) == ["a", "b"]
+    labels = pd.Series(["a"] * 50 + ["b"] * 49 + ["typo"] * 4 + ["frequent_typo"] * 6)
+    assert infer_classes(labels, min_count=5) == ["a", "b", "frequent_typo"]
+    assert infer_classes(labels, min_count=5, rare_ratio=0.2) == ["a", "b"]
     label_map = build_label_map(["a", "b"], {"A": "a"})
     assert label_map["label2id"] == {"a": 0, "b": 1} and label_map["aliases"] == {"a": "a"}
 

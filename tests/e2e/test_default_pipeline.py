@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 def test_every_stage_wrote_its_outputs(trained_project):
     data = trained_project / "data"
-    for name in ("01_raw/corpus.parquet", "02_intermediate/label_map.json",
+    for name in ("02_intermediate/raw_corpus.parquet", "02_intermediate/label_map.json",
                  "02_intermediate/rejected.parquet", "03_primary/train.parquet",
                  "03_primary/validation.parquet", "03_primary/test.parquet",
                  "03_primary/pretrain_corpus.parquet", "04_feature/pretrain_tokens/tokens.bin",

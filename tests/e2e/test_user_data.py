@@ -18,7 +18,7 @@ def test_a_users_csv_with_text_and_label(project):
     pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
     kedro_run(project, "--pipelines", "data_processing", "--params",
               f"source.kind=file,source.path={path}")
-    raw = pd.read_parquet(project / "data/01_raw/corpus.parquet")
+    raw = pd.read_parquet(project / "data/02_intermediate/raw_corpus.parquet")
     assert len(raw) == 63 and raw["source"].str.endswith("reviews.csv").all()
     splits = {name: pd.read_parquet(project / f"data/03_primary/{name}.parquet")
               for name in ("train", "validation", "test", "pretrain_corpus")}

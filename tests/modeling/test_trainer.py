@@ -50,6 +50,29 @@ def test_decay_groups_skip_biases_and_norms(tokenizer):
     assert all(p.dim() == 1 for p in plain["params"]) and plain["weight_decay"] == 0
 
 
+def test_layer_lr_decay_slows_lower_layers(tokenizer):
+    model = build_classifier(None, ["a", "b"], tiny_lm(tokenizer).config)
+    optimizer = build_optimizer(model, TrainConfig(max_steps=1, lr=1e-3, layer_lr_decay=0.5))
+    lr_of = {id(p): g["lr"] for g in optimizer.param_groups for p in g["params"]}
+    named = dict(model.named_parameters())
+    layers = [n for n in named if ".h.0." in n or ".layer.0." in n]
+    embeddings = [n for n in named if "wte" in n or "word_embeddings" in n]
+    head = [n for n in named if n.startswith(("score", "classifier"))]
+    depth = model.config.num_hidden_layers
+    assert head and layers and embeddings
+    assert [lr_of[id(named[n])] for n in head] == pytest.approx([1e-3] * len(head))
+    assert [lr_of[id(named[n])] for n in layers] == pytest.approx([1e-3 * 0.5**depth]
+                                                                   * len(layers))
+    assert [lr_of[id(named[n])] for n in embeddings] == pytest.approx(
+        [1e-3 * 0.5 ** (depth + 1)] * len(embeddings))
+
+
+def test_a_time_budget_caps_the_planned_steps(tokenizer, packed):
+    slow = train(tiny_lm(tokenizer), lm_task(packed, tokenizer),
+                 TrainConfig(max_steps=10_000, budget_minutes=0.02, eval_every=10_000, **FAST))
+    assert 1 <= slow.steps < 10_000
+
+
 def classification_task(seed=0, n=64):
     generator = torch.Generator().manual_seed(seed)
     ids = torch.randint(10, 60, (n, 12), generator=generator)

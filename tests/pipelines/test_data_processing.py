@@ -64,10 +64,10 @@ def test_ingest_non_utf8_names_the_file(tmp_path):
         nodes.ingest_source(source)
 
 
-def run_data_nodes(raw: pd.DataFrame, params):
+def run_data_nodes(raw: pd.DataFrame, params, label_column: str | None = "label"):
     clean, label_map, duplicates = nodes.clean_corpus(raw, params["cleaning"])
     return nodes.validate_corpus(clean, label_map, duplicates, params["cleaning"],
-                                 params["validation"])
+                                 params["validation"], label_column)
 
 
 def raw_frame(texts, labels):
@@ -100,11 +100,22 @@ def test_no_labeled_rows_at_all_stops_the_run(params):
 
 def test_duplicates_keep_the_labeled_copy(params):
     raw = raw_frame(["Great phone", "GREAT   phone", "ｇｒｅａｔ phone", "other"],
-                    [None, "positive", "negative", "neutral"])
+                    [None, "positive", "positive", "neutral"])
+    params["cleaning"]["labels"] = ["negative", "neutral", "positive"]
     clean, _, duplicates = nodes.clean_corpus(raw, params["cleaning"])
     assert clean["label"].tolist() == ["positive", "neutral"]
     assert sorted(duplicates["row_id"].tolist()) == [0, 2]
     assert (duplicates["reason"] == "text:duplicate").all()
+
+
+def test_duplicates_with_conflicting_labels_are_quarantined(params):
+    raw = raw_frame(["Great phone", "GREAT   phone", "ｇｒｅａｔ phone", "other"],
+                    [None, "positive", "negative", "neutral"])
+    params["cleaning"]["labels"] = ["negative", "neutral", "positive"]
+    clean, _, set_aside = nodes.clean_corpus(raw, params["cleaning"])
+    assert clean["text"].tolist() == ["other"]
+    assert set_aside["row_id"].tolist() == [0, 1, 2]
+    assert (set_aside["reason"] == "label:conflicting_labels").all()
 
 
 def test_user_split_column_is_honoured(params):
@@ -119,3 +130,72 @@ def test_user_split_column_is_honoured(params):
     assert validation["text"].tolist() == ["text 2"]
     assert sorted(train["text"]) == ["text 3", "text 4", "text 5"]
     assert sorted(pretrain["text"]) == sorted(train["text"])
+
+
+def file_params(params, tmp_path, frame: pd.DataFrame, **source):
+    path = tmp_path / "corpus.csv"
+    frame.to_csv(path, index=False)
+    params["source"].update(kind="file", path=str(path), **source)
+    params["augmentation"]["enabled"] = False
+    return params
+
+
+def test_an_unlabeled_glue_test_split_is_replaced_by_a_carved_one(params, tmp_path, caplog):
+    rows = [(f"train sentence {i}", i % 2, "train") for i in range(60)]
+    rows += [(f"dev sentence {i}", i % 2, "dev") for i in range(10)]
+    rows += [(f"hidden test sentence {i}", -1, "test") for i in range(10)]
+    frame = pd.DataFrame(rows, columns=["sentence", "label", "split"])
+    file_params(params, tmp_path, frame, text_column="sentence", split_column="split")
+    with caplog.at_level("WARNING"):
+        catalog = run_in_memory(create_pipeline(), params)
+    test, validation = catalog.load("test"), catalog.load("validation")
+    assert len(validation) == 10 and validation["text"].str.startswith("dev").all()
+    assert len(test) > 0 and test["text"].str.startswith("train").all()
+    assert set(test["label"]) == {"0", "1"}
+    assert "carving them from the" in caplog.text
+    pretrain = set(catalog.load("pretrain_corpus")["text"])
+    assert {f"hidden test sentence {i}" for i in range(10)} <= pretrain
+
+
+def test_too_few_labeled_rows_for_a_test_split_stop_before_training(params, tmp_path):
+    frame = pd.DataFrame({"text": ["only one labeled row", "unlabeled"], "label": [1, None]})
+    file_params(params, tmp_path, frame)  # pandas writes the labels as "1.0" and ""
+    params["cleaning"]["labels"] = [0, 1]
+    with pytest.raises(Exception, match=r"split check failed: no labeled validation, test"):
+        run_in_memory(create_pipeline(), params)
+
+
+def test_seventy_seven_classes_are_all_kept(params, tmp_path):
+    rows = [(f"intent {c} example {i}", f"intent_{c}") for c in range(77) for i in range(12)]
+    rows += [("a typo label", "intnet_3")]
+    file_params(params, tmp_path, pd.DataFrame(rows, columns=["text", "label"]))
+    catalog = run_in_memory(create_pipeline(), params)
+    assert len(catalog.load("label_map")["classes"]) == 77
+    assert set(catalog.load("train")["label"]) == {f"intent_{c}" for c in range(77)}
+    assert catalog.load("rejected_rows")["label"].tolist() == ["intnet_3"]
+
+
+def test_a_rare_label_rejection_names_the_parameter(params):
+    texts = [f"review number {i}" for i in range(20)]
+    labels = ["positive"] * 8 + ["negative"] * 8 + ["mixed"] * 4
+    params["validation"]["max_reject_fraction"] = 0.1
+    rare = r"(?s)cleaning\.min_label_count=5.*'mixed' \(4\)"
+    with pytest.raises(DataValidationError, match=rare):
+        run_data_nodes(raw_frame(texts, labels), params)
+
+
+def test_yaml_integer_class_list_matches_integer_labels(params, tmp_path):
+    frame = pd.DataFrame({"text": [f"sentence {i}" for i in range(40)], "label": [0, 1] * 20})
+    file_params(params, tmp_path, frame)
+    params["cleaning"]["labels"] = [0, 1]
+    catalog = run_in_memory(create_pipeline(), params)
+    assert catalog.load("label_map")["classes"] == ["0", "1"]
+    assert catalog.load("rejected_rows").empty
+
+
+def test_label_column_null_gives_a_pretraining_corpus_only(params, tmp_path):
+    frame = pd.DataFrame({"text": [f"plain text {i}" for i in range(30)], "label": [1] * 30})
+    file_params(params, tmp_path, frame, label_column=None)
+    catalog = run_in_memory(create_pipeline(), params)
+    assert catalog.load("train").empty and catalog.load("test").empty
+    assert len(catalog.load("pretrain_corpus")) == 30

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -78,11 +79,28 @@ def normalize_label_values(labels: pd.Series, aliases: Mapping[str, str]) -> pd.
     return keys.map(lambda k: folded.get(k, k), na_action="ignore").astype(STRING)
 
 
-def infer_classes(labels: pd.Series, min_share: float) -> list[str]:
-    """Labels that cover at least `min_share` of the labeled rows (rarer ones are typos)."""
+def infer_classes(labels: pd.Series, min_count: int, rare_ratio: float = 0.0) -> list[str]:
+    """Labels seen on at least `min_count` rows and at least `rare_ratio` times as often as the
+    most frequent label; rarer ones are typos or junk. Counts, not shares of the total, so that
+    a corpus with many classes (77 intents) keeps all of them."""
     counts = labels.dropna().value_counts()
-    total = int(counts.sum())
-    return sorted(str(label) for label, n in counts.items() if total and n / total >= min_share)
+    if counts.empty:
+        return []
+    floor = max(min_count, rare_ratio * int(counts.max()))
+    return sorted(str(label) for label, n in counts.items() if n >= floor)
+
+
+def normalize_class_list(classes: Iterable[Any], aliases: Mapping[str, str]) -> list[str]:
+    """`cleaning.labels` folded like the data's labels (YAML integers `[0, 1]` match `"0"`)."""
+    values = pd.Series([str(c) for c in classes], dtype=STRING)
+    return list(dict.fromkeys(normalize_label_values(values, aliases).dropna().tolist()))
+
+
+def conflicting_keys(keys: pd.Series, labels: pd.Series, classes: Iterable[str]) -> pd.Series:
+    """Rows whose text (by `keys`) also appears with another valid label elsewhere."""
+    valid = labels.isin(list(classes)) & (keys.str.len() > 0)
+    distinct = labels[valid].groupby(keys[valid]).nunique()
+    return keys.isin(distinct.index[distinct > 1])
 
 
 def build_label_map(classes: Iterable[str], aliases: Mapping[str, str]) -> dict:

@@ -46,8 +46,10 @@ def _between(values: pd.Series, low: int, high: int) -> pd.Series:
     return values.between(low, high)
 
 
-def clean_schema(classes: Sequence[str], bounds: LengthBounds) -> pa.DataFrameSchema:
-    """The clean corpus: non-empty text within bounds, labels from the label map, known splits."""
+def clean_schema(classes: Sequence[str], bounds: LengthBounds, require_labels: bool = True
+                 ) -> pa.DataFrameSchema:
+    """The clean corpus: non-empty text within bounds, labels from the label map, known splits;
+    `require_labels`: at least one labeled row (off for an all-unlabeled corpus)."""
     text_checks = [
         pa.Check(lambda s: s.str.len() > 0, name="text_not_empty"),
         pa.Check(lambda s: (s.str.len() == 0) | _between(s.str.len(), bounds.min_chars,
@@ -68,7 +70,8 @@ def clean_schema(classes: Sequence[str], bounds: LengthBounds) -> pa.DataFrameSc
                                nullable=True),
             "source": pa.Column(STRING, nullable=False),
         },
-        checks=[pa.Check(lambda df: bool(df["label"].notna().any()), name="has_labeled_rows")],
+        checks=[pa.Check(lambda df: bool(df["label"].notna().any()), name="has_labeled_rows")]
+        if require_labels else [],
         name="clean_corpus",
     )
 
@@ -114,7 +117,8 @@ def reject_invalid_rows(
 
 
 def enforce_reject_budget(
-    rejected: pd.DataFrame, n_rows: int, max_fraction: float, schema_name: str
+    rejected: pd.DataFrame, n_rows: int, max_fraction: float, schema_name: str,
+    hint: str | None = None,
 ) -> None:
     """Stop the run when more than `max_fraction` of the rows were rejected."""
     fraction = len(rejected) / max(n_rows, 1)
@@ -127,7 +131,7 @@ def enforce_reject_budget(
     raise DataValidationError(
         f"{schema_name}: {len(rejected)} of {n_rows} rows ({fraction:.1%}) failed validation, "
         f"above validation.max_reject_fraction={max_fraction:.1%}. Failed checks:\n"
-        + "\n".join(lines)
+        + "\n".join(lines) + (f"\n{hint}" if hint else "")
     )
 
 

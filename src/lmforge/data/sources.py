@@ -1,23 +1,52 @@
 """Where the corpus comes from: the builtin generator, local files, or a Hugging Face dataset.
 
-Every reader returns the raw table: `text`, `label` (nullable), `split` (nullable), `source`.
+Every reader returns the raw table: `text`, `label` (nullable), `split` (nullable), `source`,
+all strings. Real datasets arrive in many shapes; this module reads them as they come:
+
+- integer labels (`0/1`, with or without nulls) stay `"0"`/`"1"`, never `"0.0"`;
+  `source.label_names` or a Hugging Face `ClassLabel` names them;
+- split names are folded (`dev`/`valid`/`val` → `validation`); an `unsupervised` split and a
+  split whose labels are all `-1` (Hugging Face's "no label", as in GLUE test sets) become
+  unlabeled text;
+- delimited files are parsed strictly: a row with the wrong number of fields stops the run
+  with the file and line number (TSVs are tried without quoting first, as GLUE writes them);
+- directories skip hidden files (`.DS_Store`, `._x.csv`) and Kedro's output layers.
+
 Errors name the file and the column, so a user can fix the input without reading code.
 """
 
 from __future__ import annotations
 
+import csv
 import glob
+import io
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lmforge.data.builtin import RAW_COLUMNS, BuiltinConfig, generate_builtin_corpus
 from lmforge.data.cleaning import STRING
 
+logger = logging.getLogger(__name__)
+
 FILE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet", ".txt")
+UNLABELED_SPLIT = "unlabeled"
+SPLIT_ALIASES = {
+    "train": "train", "training": "train",
+    "validation": "validation", "valid": "validation", "val": "validation", "dev": "validation",
+    "development": "validation",
+    "test": "test", "testing": "test",
+    "unsupervised": UNLABELED_SPLIT, "unlabeled": UNLABELED_SPLIT, "unlabelled": UNLABELED_SPLIT,
+}
+NO_LABEL = "-1"  # Hugging Face datasets mark unlabeled rows (GLUE test sets) with -1
+# Kedro's output layers: a directory source never reads what the pipeline wrote.
+OUTPUT_LAYERS = ("02_intermediate", "03_primary", "04_feature", "05_model_input", "06_models",
+                 "07_model_output", "08_reporting")
 
 
 class SourceError(ValueError):
@@ -34,6 +63,7 @@ class SourceParams:
     label_column: str | None = "label"
     split_column: str | None = None
     unlabeled_path: str | None = None
+    label_names: dict[Any, str] | None = None
     seed: int = 42
     builtin: dict[str, Any] = field(default_factory=dict)
 
@@ -46,13 +76,23 @@ class SourceParams:
         return cls(**known)
 
 
+def _is_hidden_or_output(path: Path, root: Path) -> bool:
+    parts = path.relative_to(root).parts
+    return any(p.startswith(".") for p in parts) or any(p in OUTPUT_LAYERS for p in parts)
+
+
 def expand_paths(pattern: str) -> list[Path]:
-    """A file, every supported file under a directory, or the files matching a glob."""
+    """A file, every supported file under a directory, or the files matching a glob; hidden
+    files and Kedro's output layers are skipped in directories and globs."""
     path = Path(pattern)
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in FILE_SUFFIXES)
+        files = sorted(p for p in path.rglob("*") if p.is_file()
+                       and p.suffix.lower() in FILE_SUFFIXES
+                       and not _is_hidden_or_output(p, path))
     elif any(ch in pattern for ch in "*?["):
-        files = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+        files = sorted(Path(p) for p in glob.glob(pattern, recursive=True)
+                       if Path(p).is_file() and not _is_hidden_or_output(Path(p), Path("/"))
+                       and not Path(p).name.startswith("."))
     else:
         files = [path] if path.exists() else []
     if not files:
@@ -60,76 +100,201 @@ def expand_paths(pattern: str) -> list[Path]:
     return files
 
 
-def _read_text_lines(path: Path) -> pd.DataFrame:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return pd.DataFrame({"text": [line for line in lines if line.strip()]})
+def _lines(text: str) -> list[str]:
+    """Lines split on `\\n` / `\\r\\n` only (not on the Unicode separators `splitlines` uses)."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
-def _read_jsonl(path: Path) -> pd.DataFrame:
+def _read_text_lines(path: Path, content: str) -> pd.DataFrame:
+    return pd.DataFrame({"text": [line for line in _lines(content) if line.strip()]})
+
+
+def _read_jsonl(path: Path, content: str) -> pd.DataFrame:
+    if path.suffix.lower() == ".json" and content.lstrip().startswith("["):
+        try:
+            return pd.DataFrame.from_records(json.loads(content))
+        except json.JSONDecodeError as err:
+            raise SourceError(f"{path}: line {err.lineno} is not valid JSON ({err.msg})") from err
     records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as err:
-                raise SourceError(f"{path}: line {number} is not valid JSON ({err.msg})") from err
+    for number, line in enumerate(_lines(content), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise SourceError(f"{path}: line {number} is not valid JSON ({err.msg})") from err
+    if not records:
+        raise SourceError(f"{path}: no JSON record in the file")
     return pd.DataFrame.from_records(records)
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """One file as a DataFrame of strings; `.txt` gives a single `text` column."""
-    suffix = path.suffix.lower()
+def _parse_delimited(content: str, sep: str, quoting: int) -> tuple[list[list[str]], int | None]:
+    """All records, and the line number of the first record whose width differs from the
+    header's (None when every record fits)."""
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=sep, quoting=quoting,
+                        strict=quoting != csv.QUOTE_NONE)
+    rows: list[list[str]] = []
     try:
-        if suffix == ".txt":
-            return _read_text_lines(path)
-        if suffix in (".csv", ".tsv"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", dtype=str,
-                               keep_default_na=False, encoding="utf-8")
-        if suffix in (".jsonl", ".json"):
-            return _read_jsonl(path)
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
+        for row in reader:
+            if not row:  # a blank line
+                continue
+            if rows and len(row) != len(rows[0]):
+                return rows, reader.line_num
+            rows.append(row)
+    except csv.Error:
+        return rows, reader.line_num
+    return rows, None
+
+
+def _read_delimited(path: Path, content: str) -> pd.DataFrame:
+    """CSV (RFC 4180 quoting) or TSV (no quoting, as GLUE writes them, else RFC quoting);
+    a record with the wrong number of fields stops the run: columns never shift silently."""
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    attempts = (csv.QUOTE_NONE, csv.QUOTE_MINIMAL) if sep == "\t" else (csv.QUOTE_MINIMAL,)
+    first_bad = None
+    for quoting in attempts:
+        rows, bad_line = _parse_delimited(content, sep, quoting)
+        if bad_line is None:
+            break
+        first_bad = first_bad or (bad_line, rows[0] if rows else [])
+    else:
+        line, header = first_bad
+        raise SourceError(
+            f"{path}: line {line} does not have the {len(header)} fields of the header "
+            f"{header} (an extra delimiter, or an unbalanced quote); fix or quote that line")
+    if not rows:
+        raise SourceError(f"{path}: the file has no header and no rows")
+    header, body = rows[0], rows[1:]
+    if not body:
+        raise SourceError(f"{path}: the file has a header {header} but no rows")
+    return pd.DataFrame(body, columns=header, dtype=object)
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """One file as a DataFrame; `.txt` gives a single `text` column."""
+    suffix = path.suffix.lower()
+    if suffix not in FILE_SUFFIXES:
+        raise SourceError(f"{path}: unsupported file type '{suffix}' "
+                          f"(supported: {FILE_SUFFIXES})")
+    if path.stat().st_size == 0:
+        raise SourceError(f"{path}: the file is empty")
+    if suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        if frame.empty:
+            raise SourceError(f"{path}: the file has columns {list(frame.columns)} but no rows")
+        return frame
+    try:
+        content = path.read_bytes().decode("utf-8-sig")  # a leading BOM is dropped
     except UnicodeDecodeError as err:
         raise SourceError(
             f"{path}: not valid UTF-8 at byte {err.start} ({err.reason}); "
             "re-encode the file as UTF-8"
         ) from err
-    raise SourceError(f"{path}: unsupported file type '{suffix}' (supported: {FILE_SUFFIXES})")
+    if suffix == ".txt":
+        return _read_text_lines(path, content)
+    if suffix in (".csv", ".tsv"):
+        return _read_delimited(path, content)
+    return _read_jsonl(path, content)
 
 
-def _column(frame: pd.DataFrame, name: str | None, origin: str, required: bool) -> pd.Series:
-    if name and name in frame.columns:
-        return frame[name].astype(STRING)
-    if required:
+def as_strings(values: pd.Series) -> pd.Series:
+    """Strings for any column: integral numbers print as integers (`0`, never `0.0`), nulls
+    stay null."""
+    def one(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return pd.NA
+        if isinstance(value, (bool, np.bool_)):
+            return str(value).lower()
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return str(int(value))
+        if isinstance(value, (int, np.integer)):
+            return str(int(value))
+        return str(value)
+
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return values.astype(STRING)
+    return pd.Series([one(v) for v in values.tolist()], index=values.index, dtype=STRING)
+
+
+def _column(frame: pd.DataFrame, name: str | None, origin: str, key: str) -> pd.Series:
+    if name is None:
+        return pd.Series(pd.NA, index=frame.index, dtype=STRING)
+    if name not in frame.columns:
         raise SourceError(
             f"{origin}: column '{name}' not found (columns: {list(frame.columns)}); "
-            "check source.text_column / source.split_column"
+            f"check {key}"
         )
-    return pd.Series(pd.NA, index=frame.index, dtype=STRING)
+    return as_strings(frame[name])
+
+
+def _fold_splits(splits: pd.Series) -> pd.Series:
+    folded = splits.str.strip().str.lower()
+    return folded.map(lambda s: SPLIT_ALIASES.get(s, s), na_action="ignore").astype(STRING)
+
+
+def _unlabel(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
+    """An `unsupervised` split, and a split whose labels are all -1, become unlabeled text."""
+    frame = frame.copy()
+    for split, labels in frame.groupby(frame["split"].fillna(""), sort=True)["label"]:
+        present = labels.dropna()
+        no_label = present.empty or bool((present == NO_LABEL).all())
+        if split != UNLABELED_SPLIT and not (no_label and (split or not present.empty)):
+            continue
+        rows = frame["split"].fillna("") == split
+        if split != UNLABELED_SPLIT:
+            logger.warning("%s: split '%s' has no label (all empty or -1, the Hugging Face "
+                           "convention for unlabeled test sets): its %d rows become unlabeled "
+                           "text", origin, split or "(none)", int(rows.sum()))
+        frame.loc[rows, "label"] = pd.NA
+        frame.loc[rows, "split"] = pd.NA
+    return frame
 
 
 def standardize(frame: pd.DataFrame, params: SourceParams, origin: str) -> pd.DataFrame:
     """Map a user table onto the raw columns."""
-    labels = _column(frame, params.label_column, origin, required=False)
-    return pd.DataFrame({
-        "text": _column(frame, params.text_column, origin, required=True),
-        "label": labels.mask(labels.str.strip() == ""),
-        "split": _column(frame, params.split_column, origin, required=bool(params.split_column)),
+    labels = _column(frame, params.label_column, origin, "source.label_column")
+    labels = labels.mask(labels.str.strip() == "")
+    # "1.0": an integer label written from a float column (pandas does, beside a null)
+    labels = labels.str.replace(r"^\s*(-?\d+)\.0+\s*$", r"\1", regex=True)
+    if params.label_names:
+        names = {str(k): str(v) for k, v in params.label_names.items()}
+        labels = labels.map(lambda v: names.get(v, v), na_action="ignore").astype(STRING)
+    table = pd.DataFrame({
+        "text": _column(frame, params.text_column, origin, "source.text_column"),
+        "label": labels,
+        "split": _fold_splits(_column(frame, params.split_column, origin,
+                                      "source.split_column")),
         "source": pd.Series(origin, index=frame.index, dtype=STRING),
     })
+    return _unlabel(table, origin)
+
+
+def _missing_label_column(path: Path, table: pd.DataFrame, params: SourceParams) -> str | None:
+    if params.label_column is None or path.suffix.lower() == ".txt":
+        return None
+    return None if params.label_column in table.columns else (
+        f"{path} (columns: {list(table.columns)})")
 
 
 def read_files(pattern: str, params: SourceParams, unlabeled: bool = False) -> pd.DataFrame:
-    """Every file matching `pattern`, standardized; `unlabeled` keeps only the text."""
+    """Every file matching `pattern`, standardized; `unlabeled` keeps only the text. `.txt`
+    files are unlabeled text; every other file must have the label column."""
+    text_only = SourceParams(text_column=params.text_column, label_column=None)
+    tables = [(path, read_table(path)) for path in expand_paths(pattern)]
+    if not unlabeled:
+        missing = [m for path, table in tables if (m := _missing_label_column(path, table,
+                                                                              params))]
+        if missing:
+            raise SourceError(
+                f"source.label_column '{params.label_column}' not found in {len(missing)} of "
+                f"{len(tables)} file(s): " + "; ".join(missing) + ". Rename the column, put "
+                "unlabeled files under source.unlabeled_path, or set source.label_column: null "
+                "if no file is labeled")
     frames = []
-    for path in expand_paths(pattern):
-        table = read_table(path)
+    for path, table in tables:
         if path.suffix.lower() == ".txt":
             frames.append(standardize(table, SourceParams(label_column=None), str(path)))
         elif unlabeled:
-            text_only = SourceParams(text_column=params.text_column, label_column=None)
             frames.append(standardize(table, text_only, str(path)))
         else:
             frames.append(standardize(table, params, str(path)))
@@ -137,7 +302,8 @@ def read_files(pattern: str, params: SourceParams, unlabeled: bool = False) -> p
 
 
 def read_huggingface(name_or_dir: str, params: SourceParams) -> pd.DataFrame:
-    """`datasets.load_from_disk` for a saved dataset directory, else `datasets.load_dataset`."""
+    """`datasets.load_from_disk` for a saved dataset directory, else `datasets.load_dataset`.
+    Each split becomes a `split` value; `ClassLabel` ids become their names (-1: no label)."""
     try:
         import datasets
     except ImportError as err:  # pragma: no cover - depends on the install
@@ -159,14 +325,10 @@ def read_huggingface(name_or_dir: str, params: SourceParams) -> pd.DataFrame:
             params = SourceParams(**{**params.__dict__, "split_column": "__split"})
     else:
         table = loaded.to_pandas()
-    if params.label_column in table.columns and not pd.api.types.is_string_dtype(
-        table[params.label_column]
-    ):
-        names = _class_names(loaded, params.label_column)
-        if names:
-            table[params.label_column] = table[params.label_column].map(
-                lambda i: names[i] if i is not None and 0 <= i < len(names) else None
-            )
+    names = _class_names(loaded, params.label_column) if params.label_column else None
+    if names and params.label_column in table.columns:
+        table[params.label_column] = table[params.label_column].map(
+            lambda i: names[int(i)] if pd.notna(i) and 0 <= int(i) < len(names) else None)
     return standardize(table, params, f"huggingface:{name_or_dir}")
 
 

@@ -17,12 +17,12 @@ import pandas as pd
 import torch
 from torch import nn
 
+from lmforge.modeling.layers import embedding_modules, head_parameter_names, transformer_layers
 from lmforge.modeling.stage import history_frame, run_training
 from lmforge.modeling.tasks import ClassificationTask
 from lmforge.modeling.trainer import TrainResult
 
 STRATEGIES = ("full", "head", "lora")
-_LAYER_PATHS = ("encoder.layer", "h", "layers", "layer", "transformer.layer")
 
 
 @dataclass(frozen=True)
@@ -42,37 +42,6 @@ class FinetuneSettings:
             raise ValueError(f"finetuning.strategy must be one of {STRATEGIES}, "
                              f"not '{settings.strategy}'")
         return settings
-
-
-def _base(model: nn.Module) -> nn.Module:
-    return getattr(model, model.base_model_prefix)
-
-
-def transformer_layers(model: nn.Module) -> nn.ModuleList:
-    base = _base(model)
-    for path in _LAYER_PATHS:
-        module: Any = base
-        for part in path.split("."):
-            module = getattr(module, part, None)
-            if module is None:
-                break
-        if isinstance(module, nn.ModuleList):
-            return module
-    raise ValueError(f"cannot find the transformer layers of {type(model).__name__}")
-
-
-def embedding_modules(model: nn.Module) -> list[nn.Module]:
-    base = _base(model)
-    if hasattr(base, "embeddings"):
-        return [base.embeddings]
-    return [m for m in (base.get_input_embeddings(), getattr(base, "wpe", None)) if m is not None]
-
-
-def head_parameter_names(model: nn.Module) -> set[str]:
-    """Parameters outside the base model (the classifier), plus BERT's pooler."""
-    prefix = model.base_model_prefix + "."
-    return {name for name, _ in model.named_parameters()
-            if not name.startswith(prefix) or ".pooler." in name}
 
 
 def freeze_lowest(model: nn.Module, n_layers: int) -> None:

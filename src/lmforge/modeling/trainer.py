@@ -32,6 +32,7 @@ from lmforge.modeling import distributed
 from lmforge.modeling.checkpoint import CheckpointManager
 from lmforge.modeling.device import autocast, configure_backends, resolve_device, resolve_precision
 from lmforge.modeling.flops import flops_per_token, mfu, non_embedding_parameters, peak_flops
+from lmforge.modeling.layers import layer_lr_scales
 from lmforge.modeling.tasks import Task, normalizer
 
 logger = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class TrainConfig:
     batch_size: int = 32  # sequences per optimizer step, over all processes and micro-steps
     grad_accum_steps: int = 1
     lr: float = 5e-4
+    layer_lr_decay: float = 1.0  # < 1: lower layers train slower (see layers.layer_lr_scales)
+    budget_minutes: float | None = None  # plan the steps so training fits this wall time
     weight_decay: float = 0.01
     betas: tuple[float, float] = (0.9, 0.98)
     warmup_ratio: float = 0.06
@@ -114,17 +117,48 @@ def lr_lambda(total: int, warmup_ratio: float, min_ratio: float):
 
 
 def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
-    """AdamW with weight decay on weight matrices only (not biases, norms)."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
+    """AdamW with weight decay on weight matrices only (not biases, norms), and with
+    `layer_lr_decay` < 1 a learning rate that shrinks layer by layer towards the embeddings."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if not named:
         raise ValueError("the model has no trainable parameter")
-    groups = [
-        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-    ]
-    fused = all(p.device.type in ("cpu", "cuda") for p in params)  # one kernel per step
-    return torch.optim.AdamW([g for g in groups if g["params"]], lr=config.lr,
-                             betas=config.betas, fused=fused)
+    scales = (layer_lr_scales(model, config.layer_lr_decay) if config.layer_lr_decay != 1.0
+              else {})
+    groups: dict[tuple[bool, float], list[nn.Parameter]] = {}
+    for name, parameter in named:
+        key = (parameter.dim() >= 2, scales.get(name, 1.0))
+        groups.setdefault(key, []).append(parameter)
+    fused = all(p.device.type in ("cpu", "cuda") for _, p in named)  # one kernel per step
+    return torch.optim.AdamW(
+        [{"params": params, "weight_decay": config.weight_decay if decays else 0.0,
+          "lr": config.lr * scale}
+         for (decays, scale), params in sorted(groups.items(), key=lambda g: (not g[0][0],
+                                                                              -g[0][1]))],
+        lr=config.lr, betas=config.betas, fused=fused)
+
+
+def _seconds_per_step(objective: nn.Module, task: Task, config: TrainConfig,
+                      device: torch.device, precision: str, steps: int = 4) -> float:
+    """Median wall time of an optimizer step, measured on a throwaway copy (the real model,
+    optimizer and random state are untouched)."""
+    trial = copy.deepcopy(objective)
+    optimizer = torch.optim.AdamW([p for p in trial.parameters() if p.requires_grad], lr=0.0)
+    timings = []
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        for step in range(steps + 1):
+            batch = task.global_batch(step, config.batch_size)
+            start = time.perf_counter()
+            with autocast(device, precision):
+                loss = trial(**_to_device(batch, device)) / normalizer(batch)
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            if step:  # the first step warms up
+                timings.append(time.perf_counter() - start)
+    timings.sort()
+    return timings[len(timings) // 2]
 
 
 def _to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
@@ -182,9 +216,10 @@ class _Trainer:
         self.objective = task.objective(model).to(self.device)
         self.model = model
         self.total = config.total_steps(task.steps_per_epoch(config.batch_size))
+        if config.budget_minutes:
+            self.total = self._fit_budget(config.budget_minutes)
         self.optimizer = build_optimizer(model, config)
-        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lr_lambda(self.total, config.warmup_ratio, config.min_lr_ratio))
+        self.scheduler = self._scheduler()
         self.manager = (CheckpointManager(checkpoint_root, config.keep_checkpoints)
                         if checkpoint_root else None)
         self.progress = _Progress()
@@ -200,6 +235,23 @@ class _Trainer:
         # last: restoring the RNG state must be the final thing before the first step
         self.resumed_from = self._resume()
 
+    def _scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
+        return torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lr_lambda(self.total, self.config.warmup_ratio,
+                                      self.config.min_lr_ratio))
+
+    def _fit_budget(self, minutes: float) -> int:
+        """The planned steps, capped by what fits in `minutes` at the measured step time
+        (rank 0 measures, every rank agrees; a resumed run keeps its checkpoint's plan)."""
+        planned = self.total
+        if self.ctx.is_main:
+            seconds = _seconds_per_step(self.objective, self.task, self.config, self.device,
+                                        self.precision)
+            planned = max(1, min(self.total, int(minutes * 60 / seconds)))
+            logger.info("Budget %.1f min at %.3f s/step: %d steps (of %d planned)", minutes,
+                        seconds, planned, self.total)
+        return int(distributed.broadcast(self.ctx, planned))
+
     # ---- checkpoints -------------------------------------------------------------------------
     def _resume(self) -> int | None:
         if self.manager is None:
@@ -208,6 +260,9 @@ class _Trainer:
         if checkpoint is None:
             return None
         state = self.manager.load(checkpoint, self.model)
+        if int(state.get("total", self.total)) != self.total:  # a budget planned it
+            self.total = int(state["total"])
+            self.scheduler = self._scheduler()
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         rng = state["rng"]
@@ -228,7 +283,8 @@ class _Trainer:
         if self.ctx.is_main and self.manager is not None:
             progress = self.progress
             self.manager.save(progress.step, self.model, {
-                "step": progress.step, "best": progress.best, "bad_evals": progress.bad_evals,
+                "step": progress.step, "total": self.total, "best": progress.best,
+                "bad_evals": progress.bad_evals,
                 "history": progress.history, "last_eval": progress.last_eval,
                 "optimizer": self.optimizer.state_dict(),
                 "scheduler": self.scheduler.state_dict(), "rng": rng,

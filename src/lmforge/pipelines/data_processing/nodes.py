@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -12,12 +13,15 @@ from lmforge.data.cleaning import (
     STRING,
     build_label_map,
     clean_texts,
+    conflicting_keys,
     dedup_keys,
     infer_classes,
+    normalize_class_list,
     normalize_label_values,
 )
 from lmforge.data.schemas import (
     REJECTED_COLUMNS,
+    DataValidationError,
     LengthBounds,
     clean_schema,
     enforce_reject_budget,
@@ -27,6 +31,8 @@ from lmforge.data.schemas import (
 )
 from lmforge.data.sources import SourceParams, load_source
 from lmforge.data.splitting import apply_label_budget, assert_no_leakage, stratified_split
+
+logger = logging.getLogger(__name__)
 
 SPLIT_COLUMNS = ["text", "label", "source"]
 PRETRAIN_COLUMNS = ["text", "source"]
@@ -40,11 +46,12 @@ def ingest_source(source: dict[str, Any]) -> pd.DataFrame:
 def clean_corpus(
     raw: pd.DataFrame, cleaning: dict[str, Any]
 ) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    """Normalize text and labels, drop duplicate texts, and build the label map.
+    """Normalize text and labels, set aside duplicate texts, and build the label map.
 
     Returns the clean table (with `row_id`, the row's position in the raw corpus), the label
-    map, and the dropped duplicates. Among duplicates the first labeled row is kept, else the
-    first row.
+    map, and the rows set aside: copies of a text whose labels disagree are all quarantined
+    (`label:conflicting_labels`), never resolved silently; among other duplicates the first
+    labeled row is kept, else the first row (`text:duplicate`).
     """
     aliases = cleaning.get("label_aliases") or {}
     frame = raw.assign(
@@ -53,16 +60,26 @@ def clean_corpus(
         label=normalize_label_values(raw["label"], aliases),
     )
     keys = dedup_keys(frame["text"])
+    if cleaning.get("labels"):
+        classes = normalize_class_list(cleaning["labels"], aliases)
+    else:
+        classes = infer_classes(frame["label"], cleaning["min_label_count"],
+                                cleaning["rare_label_ratio"])
+    conflicting = conflicting_keys(keys, frame["label"], classes)
     unlabeled_last = frame.assign(_key=keys, _unlabeled=frame["label"].isna()).sort_values(
         "_unlabeled", kind="stable"
     )
     duplicated = unlabeled_last["_key"].duplicated() & (unlabeled_last["_key"].str.len() > 0)
-    is_duplicate = duplicated.reindex(frame.index)
-    classes = cleaning.get("labels") or infer_classes(
-        frame["label"], cleaning.get("min_label_share", 0.02)
-    )
-    duplicates = frame[is_duplicate].assign(stage="clean", reason="text:duplicate")
-    return frame[~is_duplicate], build_label_map(classes, aliases), duplicates
+    is_duplicate = duplicated.reindex(frame.index) & ~conflicting
+    set_aside = pd.concat([
+        frame[conflicting].assign(stage="clean", reason="label:conflicting_labels"),
+        frame[is_duplicate].assign(stage="clean", reason="text:duplicate"),
+    ]).sort_values("row_id")
+    if conflicting.any():
+        logger.warning("%d rows quarantined (label:conflicting_labels): the same text carries "
+                       "different labels, e.g. %r", int(conflicting.sum()),
+                       frame.loc[conflicting, "text"].iloc[0][:80])
+    return frame[~is_duplicate & ~conflicting], build_label_map(classes, aliases), set_aside
 
 
 def validate_corpus(
@@ -71,18 +88,73 @@ def validate_corpus(
     duplicates: pd.DataFrame,
     cleaning: dict[str, Any],
     validation: dict[str, Any],
+    label_column: str | None = "label",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows that pass the clean schema, and every row set aside so far with its reason."""
+    """Rows that pass the clean schema, and every row set aside so far with its reason.
+
+    With `source.label_column: null` the corpus is all unlabeled text (for pretraining only);
+    otherwise at least one labeled row must pass.
+    """
     bounds = LengthBounds(**{k: cleaning[k] for k in LengthBounds.__dataclass_fields__
                              if k in cleaning})
-    schema = clean_schema(label_map["classes"], bounds)
+    schema = clean_schema(label_map["classes"], bounds, require_labels=label_column is not None)
     valid, rejected = reject_invalid_rows(clean, schema)
-    enforce_reject_budget(rejected, len(clean), validation["max_reject_fraction"], schema.name)
-    require_labeled_rows(valid, schema.name)
+    hint = _rare_label_hint(rejected, cleaning)
+    if hint:
+        logger.warning(hint)
+    enforce_reject_budget(rejected, len(clean), validation["max_reject_fraction"], schema.name,
+                          hint)
+    if label_column is not None:
+        require_labeled_rows(valid, schema.name)
     set_aside = pd.concat([duplicates, rejected.assign(stage="validate")], ignore_index=True)
     set_aside = set_aside[list(REJECTED_COLUMNS)].astype({c: STRING for c in
                                                            REJECTED_COLUMNS[1:]})
     return valid.reset_index(drop=True), set_aside
+
+
+def _rare_label_hint(rejected: pd.DataFrame, cleaning: dict[str, Any]) -> str | None:
+    """Which labels were rejected as too rare, and the parameter that decided it."""
+    if cleaning.get("labels"):
+        return None
+    rare = rejected.loc[rejected["reason"].str.contains("label_in_label_map"), "label"]
+    if rare.empty:
+        return None
+    counts = rare.value_counts()
+    shown = ", ".join(f"{label!r} ({n})" for label, n in counts.head(10).items())
+    return (f"{len(rare)} row(s) rejected for a label too rare to be a class (seen fewer than "
+            f"cleaning.min_label_count={cleaning['min_label_count']} times, or fewer than "
+            f"cleaning.rare_label_ratio={cleaning['rare_label_ratio']} times the most frequent "
+            f"label): {shown}{' …' if len(counts) > 10 else ''}. If these are real classes, "
+            "lower those parameters or list every class in cleaning.labels")
+
+
+def _carve_missing_splits(labels: pd.Series, assignment: pd.Series, split: dict[str, Any]
+                          ) -> pd.Series:
+    """When the data's own split has no labeled validation or test rows (a GLUE-style test set
+    without labels, or no such split at all), carve them from the labeled training rows."""
+    labeled = labels.notna()
+    missing = [name for name in ("validation", "test")
+               if split["ratios"].get(name, 0) > 0 and not (labeled & (assignment == name)).any()]
+    pool = labeled & (assignment == "train")
+    if not missing or not pool.any():
+        return assignment
+    ratios = {"train": split["ratios"]["train"], **{n: split["ratios"][n] for n in missing}}
+    logger.warning("The data has no labeled %s rows: carving them from the %d labeled training "
+                   "rows (stratified, split.ratios %s)", " or ".join(missing), int(pool.sum()),
+                   ratios)
+    assignment = assignment.copy()
+    assignment[pool] = stratified_split(labels[pool], ratios, split["seed"])
+    return assignment
+
+
+def _require_splits(parts: dict[str, pd.DataFrame]) -> None:
+    """Every split must hold labeled rows before any training starts."""
+    empty = [name for name, frame in parts.items() if frame.empty]
+    if empty:
+        sizes = {name: len(frame) for name, frame in parts.items()}
+        raise DataValidationError(
+            f"split check failed: no labeled {', '.join(empty)} rows ({sizes}). Provide more "
+            "labeled rows, or adjust split.ratios / the data's split column")
 
 
 def split_corpus(
@@ -91,17 +163,22 @@ def split_corpus(
     """Train, validation and test from the labeled rows, and the pretraining corpus.
 
     A split given in the data is honoured; labeled rows without one are split stratified by
-    `split.ratios`. Training rows beyond `split.train_label_budget` lose their label and join
-    the unlabeled text. The pretraining corpus is the unlabeled text plus the training text:
-    validation and test text never enters it.
+    `split.ratios`; a validation or test split that the data lacks (or leaves unlabeled) is
+    carved from the training rows, with a warning. Training rows beyond
+    `split.train_label_budget` lose their label and join the unlabeled text. The pretraining
+    corpus is the unlabeled text plus the training text: validation and test text never enters
+    it. A corpus with no label at all (`source.label_column: null`) gives empty labeled splits.
     """
     labeled = validated["label"].notna()
     assignment = validated["split"].copy()
     needs_split = labeled & assignment.isna()
     assignment[needs_split] = stratified_split(validated.loc[needs_split, "label"],
                                                split["ratios"], split["seed"])
+    assignment = _carve_missing_splits(validated["label"], assignment, split)
     parts = {name: validated[labeled & (assignment == name)] for name in
              ("train", "validation", "test")}
+    if labeled.any():
+        _require_splits(parts)
     budgeted = apply_label_budget(parts["train"], split.get("train_label_budget"), split["seed"])
     unlabeled = validated[~labeled & (assignment.isna() | (assignment == "train"))]
     over_budget = parts["train"].drop(budgeted.index)
@@ -127,7 +204,7 @@ def augment_train(
     validation or test; copies that collide with an existing text are dropped."""
     params = AugmentationParams(**augmentation)
     base = train.assign(augmented=False)
-    if not params.enabled or params.copies < 1:
+    if not params.enabled or params.copies < 1 or base.empty:
         return base
     extra = augment_frame(base, params)
     taken = set(dedup_keys(pd.concat([base["text"], validation["text"], test["text"]])))

@@ -12,7 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
              ["clean_corpus", "label_map", "duplicate_rows"], name="clean_corpus"),
         node(nodes.validate_corpus,
              ["clean_corpus", "label_map", "duplicate_rows", "params:cleaning",
-              "params:validation"],
+              "params:validation", "params:source.label_column"],
              ["validated_corpus", "rejected_rows"], name="validate_corpus"),
         node(nodes.split_corpus, ["validated_corpus", "params:split"],
              ["train_unaugmented", "validation", "test", "pretrain_corpus"], name="split_corpus"),

@@ -103,8 +103,10 @@ def no_pretrain_baseline(pretrained: ModelRef, train: pd.DataFrame, validation: 
     tokenizer = init.tokenizer()
     fingerprint = {"init": "random", "config": init.config().to_dict(),
                    "data": frame_fingerprint(train, validation), "classes": classes}
+    # Same budget; no layer-wise decay: random weights have nothing to preserve.
+    training = {**finetuning["training"], "layer_lr_decay": 1.0}
     outcome = fit_classifier(model, tokenizer, train, validation, classes, settings,
-                             finetuning["training"], "no_pretrain", fingerprint,
+                             training, "no_pretrain", fingerprint,
                              finetuning.get("checkpoint_dir"))
     probabilities = predict_proba(outcome.model, tokenizer, test["text"].tolist(),
                                   outcome.max_length, evaluation["batch_size"])
