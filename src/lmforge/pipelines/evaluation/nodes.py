@@ -5,25 +5,20 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 
-from lmforge.evaluation.baselines import tfidf_logistic_regression
+from lmforge.evaluation.comparison import (
+    KEPT_METRICS,
+    label_ids,
+    random_init_scores,
+    tfidf_scores,
+)
 from lmforge.evaluation.metrics import classification_report, confusion_figure
-from lmforge.modeling.artifacts import LINEAGE_FILE, ModelRef
-from lmforge.modeling.classification import FinetuneSettings, fit_classifier
+from lmforge.modeling.artifacts import LINEAGE_FILE, ModelRef, resolve_init
 from lmforge.modeling.inference import predict_proba
-from lmforge.modeling.model import build_classifier
-from lmforge.pipelines.finetuning.nodes import frame_fingerprint, resolve_init
 from lmforge.serving.pyfunc import SERVING_FILE
 from lmforge.tracking.registry import ClassifierCandidate
-
-METRICS_KEPT_FLAT = ("accuracy", "macro_f1")
-
-
-def _labels(frame: pd.DataFrame, classes: list[str]) -> np.ndarray:
-    return frame["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
 
 
 def _serving(classifier: ModelRef) -> dict[str, Any]:
@@ -49,7 +44,7 @@ def score_predictions(predictions: pd.DataFrame, label_map: dict, evaluation: di
     """Accuracy, macro-F1, per-class scores and calibration; the confusion matrix (JSON, PNG)."""
     classes = list(label_map["classes"])
     probabilities = predictions[[f"prob_{c}" for c in classes]].to_numpy()
-    report = classification_report(_labels(predictions, classes), probabilities, classes,
+    report = classification_report(label_ids(predictions, classes), probabilities, classes,
                                    evaluation.get("ece_bins", 10))
     return report["metrics"], report["confusion"], confusion_figure(report["confusion"])
 
@@ -78,14 +73,7 @@ def measure_latency(classifier: ModelRef, test: pd.DataFrame, evaluation: dict[s
 def tfidf_baseline(train: pd.DataFrame, test: pd.DataFrame, label_map: dict,
                    evaluation: dict[str, Any]) -> dict[str, float]:
     """TF-IDF (word + character n-grams) + logistic regression on the same splits."""
-    classes = list(label_map["classes"])
-    settings = evaluation.get("tfidf", {})
-    model = tfidf_logistic_regression(train["text"].tolist(), _labels(train, classes),
-                                      c=settings.get("C", 10.0), seed=settings.get("seed", 42))
-    probabilities = np.zeros((len(test), len(classes)))
-    probabilities[:, model.classes_] = model.predict_proba(test["text"].tolist())
-    metrics = classification_report(_labels(test, classes), probabilities, classes)["metrics"]
-    return {f"tfidf_lr_{k}": metrics[k] for k in METRICS_KEPT_FLAT}
+    return tfidf_scores(train, test, list(label_map["classes"]), evaluation.get("tfidf", {}))
 
 
 def no_pretrain_baseline(pretrained: ModelRef, train: pd.DataFrame, validation: pd.DataFrame,
@@ -95,23 +83,9 @@ def no_pretrain_baseline(pretrained: ModelRef, train: pd.DataFrame, validation: 
     parameters and budget: what pretraining is worth. Empty when disabled."""
     if not evaluation.get("compare_no_pretrain", True):
         return {}
-    init = resolve_init(pretrained, finetuning["init_from"])
-    classes = list(label_map["classes"])
-    model = build_classifier(None, classes, init.config(),
-                             seed=finetuning["training"].get("seed", 42))
-    settings = FinetuneSettings.from_params({**finetuning, "strategy": "full"})
-    tokenizer = init.tokenizer()
-    fingerprint = {"init": "random", "config": init.config().to_dict(),
-                   "data": frame_fingerprint(train, validation), "classes": classes}
-    # Same budget; no layer-wise decay: random weights have nothing to preserve.
-    training = {**finetuning["training"], "layer_lr_decay": 1.0}
-    outcome = fit_classifier(model, tokenizer, train, validation, classes, settings,
-                             training, "no_pretrain", fingerprint,
-                             finetuning.get("checkpoint_dir"))
-    probabilities = predict_proba(outcome.model, tokenizer, test["text"].tolist(),
-                                  outcome.max_length, evaluation["batch_size"])
-    metrics = classification_report(_labels(test, classes), probabilities, classes)["metrics"]
-    return {f"no_pretrain_{k}": metrics[k] for k in METRICS_KEPT_FLAT}
+    return random_init_scores(resolve_init(pretrained, finetuning["init_from"]), train,
+                              validation, test, list(label_map["classes"]), finetuning,
+                              evaluation["batch_size"])
 
 
 def assemble_metrics(model_metrics: dict[str, float], tfidf: dict[str, float],
@@ -119,7 +93,7 @@ def assemble_metrics(model_metrics: dict[str, float], tfidf: dict[str, float],
     """The flat `metrics.json`: the classifier's scores, the baselines', and the deltas."""
     report = {**model_metrics, **tfidf, **no_pretrain}
     for baseline in ("tfidf_lr", "no_pretrain"):
-        for name in METRICS_KEPT_FLAT:
+        for name in KEPT_METRICS:
             if f"{baseline}_{name}" in report:
                 report[f"delta_vs_{baseline}_{name}"] = (report[name]
                                                          - report[f"{baseline}_{name}"])

@@ -6,22 +6,18 @@ from typing import Any
 
 import pandas as pd
 
-from lmforge.modeling.artifacts import LABEL_MAP_FILE, LINEAGE_FILE, ModelBundle, ModelRef
-from lmforge.modeling.classification import FinetuneSettings, fit_classifier
+from lmforge.modeling.artifacts import (
+    LABEL_MAP_FILE,
+    LINEAGE_FILE,
+    ModelBundle,
+    ModelRef,
+    resolve_init,
+)
+from lmforge.modeling.classification import FinetuneSettings, fit_classifier, frame_fingerprint
 from lmforge.modeling.model import build_classifier
 from lmforge.serving.pyfunc import SERVING_FILE
 from lmforge.tracking.lineage import path_md5
 from lmforge.tracking.mlflow_logging import flat_metrics
-
-
-def resolve_init(pretrained: ModelRef, init_from: str) -> ModelRef:
-    """`pretrained` means the pretraining pipeline's output; anything else is a location."""
-    return pretrained if init_from == "pretrained" else ModelRef(init_from)
-
-
-def frame_fingerprint(*frames: pd.DataFrame) -> str:
-    return str(sum(int(pd.util.hash_pandas_object(f[["text", "label"]], index=False).sum())
-                   for f in frames) % (1 << 61))
 
 
 def finetune_classifier(

@@ -12,6 +12,7 @@ from lmforge.modeling.artifacts import LINEAGE_FILE, ModelBundle
 from lmforge.modeling.model import (
     ModelConfig,
     build_language_model,
+    load_base_model,
     load_language_model,
     load_tokenizer,
 )
@@ -48,13 +49,19 @@ def tokenize_corpus(corpus: TextBatches, tokenizer: Any) -> TokenStream:
 def pretrain_language_model(
     tokens: PackedTokens, tokenizer: Any, pretraining: dict[str, Any]
 ) -> tuple[ModelBundle, pd.DataFrame, dict[str, Any]]:
-    """Pretrain (or continue pretraining) a language model on the packed corpus.
+    """Pretrain (or continue pretraining) a language model on the packed corpus. With
+    `training.max_steps: 0` an existing checkpoint is used as it is (all its weights kept).
 
     Returns the model folder (weights, config, tokenizer, lineage), the training curves, and
     summary metrics (first and last validation perplexity, tokens/s, MFU) for MLflow.
     """
     objective, init_from = pretraining["objective"], pretraining["init_from"]
     seed = pretraining["training"].get("seed", 42)
+    if init_from != "scratch" and pretraining["training"].get("max_steps") == 0:
+        lineage = {"pretraining": {"params": {"pretraining": pretraining},
+                                   "summary": {"used_as_is": init_from}}}
+        bundle = ModelBundle(load_base_model(init_from), tokenizer, files={LINEAGE_FILE: lineage})
+        return bundle, history_frame([]), {}
     if init_from == "scratch":
         config = ModelConfig(**pretraining["model"]).to_hf(objective, tokenizer)
         model = build_language_model(objective, config, seed)

@@ -1,0 +1,69 @@
+"""Nodes of the `label_efficiency` pipeline: for each label budget, the same fine-tuning from
+the pretrained model and from random weights, and TF-IDF + LR, on the same test split."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from lmforge.data.augmentation import AugmentationParams, augment_training_rows
+from lmforge.data.splitting import apply_label_budget
+from lmforge.evaluation.comparison import pretrained_scores, random_init_scores, tfidf_scores
+from lmforge.modeling.artifacts import ModelRef, resolve_init
+
+SERIES = {"pretrained": "pretrained + fine-tuned", "no_pretrain": "no pretraining",
+          "tfidf_lr": "TF-IDF + logistic regression"}
+
+
+def label_efficiency_curve(
+    pretrained: ModelRef, train: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame,
+    label_map: dict, finetuning: dict[str, Any], evaluation: dict[str, Any],
+    augmentation: dict[str, Any], label_efficiency: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """One point per budget in `label_efficiency.budgets` (null: every training label).
+    Each budget draws its labeled rows (stratified, seeded) from the run's training split and
+    augments them as the data pipeline does; the pretrained model and the test split are
+    shared by every point."""
+    classes = list(label_map["classes"])
+    init = resolve_init(pretrained, finetuning["init_from"])
+    labeled = train[~train["augmented"]].drop(columns="augmented")
+    points = []
+    for budget in label_efficiency["budgets"]:
+        rows = apply_label_budget(labeled, budget, label_efficiency.get("seed", 42))
+        if points and len(rows) == points[-1]["labels"]:
+            continue  # a budget above the available labels repeats the last point
+        rows = augment_training_rows(rows, [validation, test], AugmentationParams(**augmentation))
+        tag = f"label_efficiency_{len(rows)}"
+        point: dict[str, Any] = {"labels": int((~rows["augmented"]).sum())}
+        point.update(pretrained_scores(init, rows, validation, test, classes, finetuning,
+                                       evaluation["batch_size"], tag, prefix="pretrained_"))
+        if label_efficiency.get("compare_no_pretrain", True):
+            point.update(random_init_scores(init, rows, validation, test, classes, finetuning,
+                                            evaluation["batch_size"], f"{tag}_random"))
+        point.update(tfidf_scores(rows, test, classes, evaluation.get("tfidf", {})))
+        points.append(point)
+    return points
+
+
+def plot_label_efficiency(points: list[dict[str, Any]]) -> plt.Figure:
+    """Macro-F1 against the number of labeled training rows, one line per method."""
+    figure, axis = plt.subplots(figsize=(6, 4))
+    labels = [p["labels"] for p in points]
+    for key, name in SERIES.items():
+        values = [p.get(f"{key}_macro_f1") for p in points]
+        if all(v is not None for v in values):
+            axis.plot(labels, values, marker="o", label=name)
+    axis.set_xscale("log")
+    axis.set_xticks(labels, [str(n) for n in labels])
+    axis.set_xlabel("labeled training rows")
+    axis.set_ylabel("test macro-F1")
+    axis.set_title("Label efficiency")
+    axis.grid(alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    return figure
