@@ -116,3 +116,16 @@ def test_head_warmup_trains_the_head_alone_before_the_encoder(pretrained_dir, to
     changed = {name for name in before if not torch.equal(before[name], after[name])}
     assert changed and all(name.startswith(("classifier", "bert.pooler")) for name in changed)
     assert all(p.requires_grad for p in trained.parameters())  # full fine-tuning afterwards
+
+
+def test_long_texts_keep_their_start_and_their_end(tokenizer):
+    from lmforge.modeling.classification import encode
+
+    text = "The start is here. " + "filler words " * 200 + "Verdict: 不推荐!"
+    full = tokenizer([text])["input_ids"][0]
+    (ids,) = encode(tokenizer, [text], 64)
+    assert len(ids) == 64 and len(full) > 64
+    assert ids[:16] == full[:16] and ids[-48:] == full[-48:]
+    assert ids[0] == tokenizer.cls_token_id and ids[-1] == tokenizer.sep_token_id
+    (short,) = encode(tokenizer, ["short text"], 64)
+    assert short == tokenizer(["short text"])["input_ids"][0]

@@ -98,8 +98,18 @@ def effective_max_length(model: nn.Module, requested: int) -> int:
     return min(requested, limit) if limit else requested
 
 
+HEAD_SHARE = 0.25  # of the tokens kept from a long text, the share taken from its start
+
+
 def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
-    return tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    """Token ids with the model's special tokens; a text longer than `max_length` keeps its
+    first quarter and its last three quarters (head + tail truncation, Sun et al. 2019): the
+    end of a review (the verdict) survives, and a decoder's last-token classifier reads the
+    text's real last token."""
+    encoded = tokenizer(list(texts), truncation=False, verbose=False)["input_ids"]
+    head = max(1, int(max_length * HEAD_SHARE))
+    return [ids if len(ids) <= max_length else ids[:head] + ids[len(ids) - (max_length - head):]
+            for ids in encoded]
 
 
 def ensure_padding(model: nn.Module, tokenizer: Any) -> None:
