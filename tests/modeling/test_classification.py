@@ -129,3 +129,22 @@ def test_long_texts_keep_their_start_and_their_end(tokenizer):
     assert ids[0] == tokenizer.cls_token_id and ids[-1] == tokenizer.sep_token_id
     (short,) = encode(tokenizer, ["short text"], 64)
     assert short == tokenizer(["short text"])["input_ids"][0]
+
+
+def test_a_decoder_classifier_reads_the_last_text_token(tmp_path, tokenizer, splits):
+    import copy
+
+    from lmforge.modeling.model import load_tokenizer
+
+    tokenizer = copy.deepcopy(tokenizer)
+    config = TWO_LAYERS.to_hf("clm", tokenizer)
+    build_language_model("clm", config).save_pretrained(tmp_path / "gpt")
+    model = build_classifier(str(tmp_path / "gpt"), ["neg", "pos"])
+    settings = FinetuneSettings()
+    outcome = fit_classifier(model, tokenizer, *splits, ["neg", "pos"], settings,
+                             {**TRAINING, "epochs": 1}, "test", {}, None)
+    ids = tokenizer(["good phone"])["input_ids"][0]
+    assert ids[0] == tokenizer.cls_token_id and ids[-1] != tokenizer.sep_token_id
+    ModelBundle(outcome.model, tokenizer).save(tmp_path / "classifier")
+    reloaded = load_tokenizer(str(tmp_path / "classifier"))
+    assert reloaded(["good phone"])["input_ids"][0] == ids  # serving encodes the same way

@@ -51,9 +51,10 @@ def random_init_scores(init: ModelRef, train: pd.DataFrame, validation: pd.DataF
     training = {**finetuning["training"], "layer_lr_decay": 1.0}
     fingerprint = {"init": "random", "config": init.config().to_dict(),
                    "data": frame_fingerprint(train, validation), "classes": classes}
-    outcome = fit_classifier(model, init.tokenizer(), train, validation, classes, settings,
+    tokenizer = init.tokenizer()
+    outcome = fit_classifier(model, tokenizer, train, validation, classes, settings,
                              training, stage, fingerprint, finetuning.get("checkpoint_dir"))
-    probabilities = predict_proba(outcome.model, init.tokenizer(), test["text"].tolist(),
+    probabilities = predict_proba(outcome.model, tokenizer, test["text"].tolist(),
                                   outcome.max_length, batch_size)
     return _scores(test, probabilities, classes, prefix)
 
@@ -67,12 +68,13 @@ def pretrained_scores(init: ModelRef, train: pd.DataFrame, validation: pd.DataFr
     settings = FinetuneSettings.from_params(finetuning)
     fingerprint = {"init": init.location, "settings": settings.__dict__,
                    "data": frame_fingerprint(train, validation), "classes": classes}
-    outcome = fit_classifier(model, init.tokenizer(), train, validation, classes, settings,
+    tokenizer = init.tokenizer()
+    outcome = fit_classifier(model, tokenizer, train, validation, classes, settings,
                              finetuning["training"], stage, fingerprint,
                              finetuning.get("checkpoint_dir"))
     trained = outcome.model
     if settings.strategy == "lora":
         trained = trained.merge_and_unload()
-    probabilities = predict_proba(trained, init.tokenizer(), test["text"].tolist(),
+    probabilities = predict_proba(trained, tokenizer, test["text"].tolist(),
                                   outcome.max_length, batch_size)
     return _scores(test, probabilities, classes, prefix)

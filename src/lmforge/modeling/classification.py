@@ -120,6 +120,26 @@ def ensure_padding(model: nn.Module, tokenizer: Any) -> None:
         model.config.pad_token_id = tokenizer.pad_token_id
 
 
+def end_on_the_last_text_token(model: nn.Module, tokenizer: Any) -> None:
+    """A decoder classifier reads the last token's state. In packed causal-LM pretraining the
+    `[SEP]` closing a document is trained to predict the first token of an unrelated next
+    document, so its state carries little about the text: classify from the text's own last
+    token instead (the tokenizer stops appending `[SEP]`; it is saved with the classifier, so
+    evaluation and serving encode the same way)."""
+    from tokenizers import processors
+
+    backend = getattr(tokenizer, "_tokenizer", None)
+    if (getattr(model.config, "model_type", "") != "gpt2" or backend is None
+            or tokenizer.cls_token is None or tokenizer.sep_token_id is None):
+        return
+    probe = tokenizer(["a"])["input_ids"][0]
+    if probe[-1] != tokenizer.sep_token_id:
+        return
+    cls = tokenizer.cls_token
+    backend.post_processor = processors.TemplateProcessing(
+        single=f"{cls} $A", pair=f"{cls} $A $B:1", special_tokens=[(cls, tokenizer.cls_token_id)])
+
+
 @dataclass
 class FitOutcome:
     model: nn.Module
@@ -136,8 +156,10 @@ def fit_classifier(model: nn.Module, tokenizer: Any, train: pd.DataFrame,
                    validation: pd.DataFrame, classes: list[str], settings: FinetuneSettings,
                    training: dict[str, Any], stage: str, fingerprint: dict[str, Any],
                    checkpoint_dir: str | None) -> FitOutcome:
-    """Apply the strategy and train on `train`, early-stopping on validation macro-F1."""
+    """Apply the strategy and train on `train`, early-stopping on validation macro-F1.
+    `tokenizer` may be adjusted for the model (`end_on_the_last_text_token`): save it with it."""
     ensure_padding(model, tokenizer)
+    end_on_the_last_text_token(model, tokenizer)
     max_length = effective_max_length(model, settings.max_length)
     index = {label: i for i, label in enumerate(classes)}
     train_labels = train["label"].map(index).to_numpy()
