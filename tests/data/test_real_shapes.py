@@ -191,3 +191,11 @@ def test_integer_labels_written_as_floats_by_pandas_are_integers(tmp_path):
     assert "1.0" in path.read_text()
     out = load_source(source(path))
     assert out["label"].tolist()[0] == "1" and out["label"].tolist()[2] == "0"
+
+
+def test_a_relative_glob_reads_the_files(tmp_path, monkeypatch):
+    write(tmp_path / "data" / "01_raw" / "a.csv", "text,label\ngood,1\n")
+    write(tmp_path / "data" / "01_raw" / "._a.csv", b"\x00\x05AppleDouble")
+    monkeypatch.chdir(tmp_path)
+    out = load_source(source("data/01_raw/*.csv"))
+    assert out["text"].tolist() == ["good"]

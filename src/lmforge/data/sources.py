@@ -76,9 +76,9 @@ class SourceParams:
         return cls(**known)
 
 
-def _is_hidden_or_output(path: Path, root: Path) -> bool:
-    parts = path.relative_to(root).parts
-    return any(p.startswith(".") for p in parts) or any(p in OUTPUT_LAYERS for p in parts)
+def _is_hidden_or_output(parts: tuple[str, ...]) -> bool:
+    return any(p.startswith(".") and p not in (".", "..") for p in parts) or any(
+        p in OUTPUT_LAYERS for p in parts)
 
 
 def expand_paths(pattern: str) -> list[Path]:
@@ -88,11 +88,10 @@ def expand_paths(pattern: str) -> list[Path]:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file()
                        and p.suffix.lower() in FILE_SUFFIXES
-                       and not _is_hidden_or_output(p, path))
+                       and not _is_hidden_or_output(p.relative_to(path).parts))
     elif any(ch in pattern for ch in "*?["):
-        files = sorted(Path(p) for p in glob.glob(pattern, recursive=True)
-                       if Path(p).is_file() and not _is_hidden_or_output(Path(p), Path("/"))
-                       and not Path(p).name.startswith("."))
+        matches = [Path(p) for p in glob.glob(pattern, recursive=True)]
+        files = sorted(p for p in matches if p.is_file() and not _is_hidden_or_output(p.parts))
     else:
         files = [path] if path.exists() else []
     if not files:
