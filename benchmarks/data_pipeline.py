@@ -41,8 +41,9 @@ def measure(rows: int) -> dict:
     clean, label_map, duplicates = nodes.clean_corpus(raw, params["cleaning"])
     timings["clean"] = time.perf_counter() - start
     mark = time.perf_counter()
-    validated, rejected = nodes.validate_corpus(clean, label_map, duplicates, params["cleaning"],
-                                                params["validation"])
+    validated, rejected = nodes.validate_corpus(
+        clean, label_map, duplicates, params["cleaning"], params["validation"]
+    )
     timings["validate"] = time.perf_counter() - mark
     mark = time.perf_counter()
     train, validation, test, _ = nodes.split_corpus(validated, params["split"])
@@ -51,9 +52,15 @@ def measure(rows: int) -> dict:
     augmented = nodes.augment_train(train, validation, test, params["augmentation"])
     timings["augment"] = time.perf_counter() - mark
     seconds = time.perf_counter() - start
-    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "steps": timings, "train_rows": len(augmented), "rejected": len(rejected)}
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "steps": timings,
+        "train_rows": len(augmented),
+        "rejected": len(rejected),
+    }
 
 
 def main() -> None:
@@ -66,20 +73,30 @@ def main() -> None:
         return
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
-        out = subprocess.run([sys.executable, __file__, "--one", str(size)], check=True,
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", str(size)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         result = json.loads(out.strip().splitlines()[-1])
         results.append(result)
         steps = ", ".join(f"{k} {v:.1f}s" for k, v in result["steps"].items())
-        print(f"{size:>9,} rows: {result['seconds']:7.1f} s  {result['rows_per_s']:>9,.0f} rows/s"
-              f"  peak RSS {result['peak_rss_mib']:7.0f} MiB  ({steps})")
+        print(
+            f"{size:>9,} rows: {result['seconds']:7.1f} s  {result['rows_per_s']:>9,.0f} rows/s"
+            f"  peak RSS {result['peak_rss_mib']:7.0f} MiB  ({steps})"
+        )
     if len(results) >= 2:
         small, large = results[-2], results[-1]
         ratio = (large["seconds"] / large["rows"]) / (small["seconds"] / small["rows"])
-        print(f"time per row at {large['rows']:,} / at {small['rows']:,}: {ratio:.2f}x "
-              "(target <= 1.5x)")
-        print(f"{large['rows']:,} rows in {large['seconds']:.1f} s (target <= 120 s), "
-              f"peak RSS {large['peak_rss_mib'] / 1024:.2f} GiB (target <= 4 GiB)")
+        print(
+            f"time per row at {large['rows']:,} / at {small['rows']:,}: {ratio:.2f}x "
+            "(target <= 1.5x)"
+        )
+        print(
+            f"{large['rows']:,} rows in {large['seconds']:.1f} s (target <= 120 s), "
+            f"peak RSS {large['peak_rss_mib'] / 1024:.2f} GiB (target <= 4 GiB)"
+        )
 
 
 if __name__ == "__main__":

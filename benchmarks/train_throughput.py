@@ -57,12 +57,17 @@ def rate(tokens_per_step: int, step_seconds: list[float]) -> float:
 
 
 def lmforge_loop(model, task, batch_size: int, steps: int) -> float:
-    config = TrainConfig(max_steps=steps + WARMUP, batch_size=batch_size, eval_every=10**9,
-                         log_every=1, progress_bar=False, warmup_ratio=0.0)
+    config = TrainConfig(
+        max_steps=steps + WARMUP,
+        batch_size=batch_size,
+        eval_every=10**9,
+        log_every=1,
+        progress_bar=False,
+        warmup_ratio=0.0,
+    )
     result = train(model, task, config)
     tokens = batch_size * task.seq_len
-    return rate(tokens, [tokens / r["tokens_per_s"] for r in result.history
-                         if "tokens_per_s" in r])
+    return rate(tokens, [tokens / r["tokens_per_s"] for r in result.history if "tokens_per_s" in r])
 
 
 def bare_loop(model, task, objective: str, batch_size: int, steps: int) -> float:
@@ -75,8 +80,9 @@ def bare_loop(model, task, objective: str, batch_size: int, steps: int) -> float
         labels = batch["labels"]
         if objective == "clm":
             labels = torch.where(batch["attention_mask"].bool(), batch["input_ids"], -100)
-        loss = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                     labels=labels).loss
+        loss = model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=labels
+        ).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -84,8 +90,9 @@ def bare_loop(model, task, objective: str, batch_size: int, steps: int) -> float
     return rate(batch_size * task.seq_len, seconds)
 
 
-def hf_trainer(model, tokenizer, texts, objective: str, seq_len: int, batch_size: int,
-               steps: int) -> float:
+def hf_trainer(
+    model, tokenizer, texts, objective: str, seq_len: int, batch_size: int, steps: int
+) -> float:
     from datasets import Dataset
     from transformers import (
         DataCollatorForLanguageModeling,
@@ -104,17 +111,28 @@ def hf_trainer(model, tokenizer, texts, objective: str, seq_len: int, batch_size
             self.marks.append(time.perf_counter())
 
     encoded = tokenizer(texts, truncation=True, max_length=seq_len, padding="max_length")
-    dataset = Dataset.from_dict({"input_ids": encoded["input_ids"],
-                                 "attention_mask": encoded["attention_mask"]})
+    dataset = Dataset.from_dict(
+        {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
+    )
     collator = DataCollatorForLanguageModeling(tokenizer, mlm=objective == "mlm")
     with tempfile.TemporaryDirectory() as out:
-        args = TrainingArguments(output_dir=out, per_device_train_batch_size=batch_size,
-                                 max_steps=steps + WARMUP, learning_rate=5e-4, report_to=[],
-                                 save_strategy="no", logging_strategy="no", use_cpu=True,
-                                 dataloader_num_workers=0, disable_tqdm=True, seed=0)
+        args = TrainingArguments(
+            output_dir=out,
+            per_device_train_batch_size=batch_size,
+            max_steps=steps + WARMUP,
+            learning_rate=5e-4,
+            report_to=[],
+            save_strategy="no",
+            logging_strategy="no",
+            use_cpu=True,
+            dataloader_num_workers=0,
+            disable_tqdm=True,
+            seed=0,
+        )
         times = StepTimes()
-        trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collator,
-                          callbacks=[times])
+        trainer = Trainer(
+            model=model, args=args, train_dataset=dataset, data_collator=collator, callbacks=[times]
+        )
         trainer.train()
     marks = times.marks
     return rate(batch_size * seq_len, [b - a for a, b in itertools.pairwise(marks)])
@@ -124,12 +142,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--objectives", default="clm,mlm")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="alternate the three loops this many times; keep each one's best")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="alternate the three loops this many times; keep each one's best",
+    )
     args = parser.parse_args()
     gemm = measured_cpu_gemm_flops()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"measured fp32 GEMM {gemm / 1e9:.1f} GFLOP/s")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"measured fp32 GEMM {gemm / 1e9:.1f} GFLOP/s"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer, packed, texts, special = corpus(Path(tmp))
         for objective in args.objectives.split(","):
@@ -139,20 +163,44 @@ def main() -> None:
                 config = shape.to_hf(objective, tokenizer)
                 ours = bare = stock = 0.0
                 for _ in range(args.rounds):  # interleaved, so machine noise hits all three
-                    ours = max(ours, lmforge_loop(build_language_model(objective, config), task,
-                                                  batch, args.steps))
-                    bare = max(bare, bare_loop(build_language_model(objective, config), task,
-                                               objective, batch, args.steps))
-                    stock = max(stock, hf_trainer(build_language_model(objective, config),
-                                                  tokenizer, texts, objective, seq_len, batch,
-                                                  args.steps))
+                    ours = max(
+                        ours,
+                        lmforge_loop(
+                            build_language_model(objective, config), task, batch, args.steps
+                        ),
+                    )
+                    bare = max(
+                        bare,
+                        bare_loop(
+                            build_language_model(objective, config),
+                            task,
+                            objective,
+                            batch,
+                            args.steps,
+                        ),
+                    )
+                    stock = max(
+                        stock,
+                        hf_trainer(
+                            build_language_model(objective, config),
+                            tokenizer,
+                            texts,
+                            objective,
+                            seq_len,
+                            batch,
+                            args.steps,
+                        ),
+                    )
                 model = build_language_model(objective, config)
-                per_token = flops_per_token(non_embedding_parameters(model), shape.n_layers,
-                                            shape.d_model, seq_len)
-                print(f"{objective} {name}: lmforge {ours:,.0f} tok/s | bare {bare:,.0f} | "
-                      f"HF Trainer {stock:,.0f} | a/b {ours / bare:.2f} | a/c {ours / stock:.2f}"
-                      f" | MFU vs GEMM: lmforge {ours * per_token / gemm:.2f}, bare "
-                      f"{bare * per_token / gemm:.2f}, Trainer {stock * per_token / gemm:.2f}")
+                per_token = flops_per_token(
+                    non_embedding_parameters(model), shape.n_layers, shape.d_model, seq_len
+                )
+                print(
+                    f"{objective} {name}: lmforge {ours:,.0f} tok/s | bare {bare:,.0f} | "
+                    f"HF Trainer {stock:,.0f} | a/b {ours / bare:.2f} | a/c {ours / stock:.2f}"
+                    f" | MFU vs GEMM: lmforge {ours * per_token / gemm:.2f}, bare "
+                    f"{bare * per_token / gemm:.2f}, Trainer {stock * per_token / gemm:.2f}"
+                )
 
 
 if __name__ == "__main__":

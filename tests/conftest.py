@@ -16,17 +16,35 @@ from lmforge.modeling.tokenizer import train_tokenizer
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-_COPIED = ("pyproject.toml", "README.md", "conf", "src", "data", "mlruns", "dvc.yaml", ".dvc",
-           ".dvcignore", ".gitignore", ".telemetry")
+_COPIED = (
+    "pyproject.toml",
+    "README.md",
+    "conf",
+    "src",
+    "data",
+    "mlruns",
+    "dvc.yaml",
+    ".dvc",
+    ".dvcignore",
+    ".gitignore",
+    ".telemetry",
+)
 
 
 def project_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for the project's commands: this venv first on PATH, no telemetry."""
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.update({"KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1",
-                "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false",
-                "HF_HUB_OFFLINE": "1", "MLFLOW_ENABLE_ASYNC_LOGGING": "false"})
+    env.update(
+        {
+            "KEDRO_DISABLE_TELEMETRY": "true",
+            "DO_NOT_TRACK": "1",
+            "PYTHONUNBUFFERED": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "HF_HUB_OFFLINE": "1",
+            "MLFLOW_ENABLE_ASYNC_LOGGING": "false",
+        }
+    )
     env.pop("KEDRO_ENV", None)
     env.update(extra or {})
     return env
@@ -53,20 +71,30 @@ def copy_project(target: Path) -> Path:
     return target
 
 
-def run_command(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None,
-                timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run(list(args), cwd=cwd, env=project_env(env), capture_output=True,
-                            text=True, timeout=timeout)
+def run_command(
+    args: Sequence[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+    check: bool = True,
+) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        list(args), cwd=cwd, env=project_env(env), capture_output=True, text=True, timeout=timeout
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n"
-                             f"{result.stdout[-4000:]}\n{result.stderr[-8000:]}")
+        raise AssertionError(
+            f"{' '.join(args)} failed ({result.returncode}):\n"
+            f"{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
+        )
     return result
 
 
-def kedro_run(project: Path, *args: str, env_name: str = "test", check: bool = True,
-              timeout: float = 300) -> subprocess.CompletedProcess:
-    return run_command([str(BIN / "kedro"), "run", "--env", env_name, *args], project,
-                       timeout=timeout, check=check)
+def kedro_run(
+    project: Path, *args: str, env_name: str = "test", check: bool = True, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    return run_command(
+        [str(BIN / "kedro"), "run", "--env", env_name, *args], project, timeout=timeout, check=check
+    )
 
 
 @pytest.fixture

@@ -34,8 +34,9 @@ class LineageHook:
             return
         project = Path(run_params.get("project_path") or ".")
         commit = git_commit(project)
-        tags = {f"dvc.{path}.md5": md5 for path, md5 in dvc_lock_hashes(project / "dvc.lock")
-                .items()}
+        tags = {
+            f"dvc.{path}.md5": md5 for path, md5 in dvc_lock_hashes(project / "dvc.lock").items()
+        }
         if commit:
             tags["git_commit"] = commit
         if tags:

@@ -38,8 +38,12 @@ class Server:
         self.port = free_port()
         self.log = cwd / f"server-{self.port}.log"
         self.process = subprocess.Popen(
-            [str(BIN / args[0]), *args[1:], "--port", str(self.port)], cwd=cwd,
-            env=project_env(env), stdout=self.log.open("w"), stderr=subprocess.STDOUT)
+            [str(BIN / args[0]), *args[1:], "--port", str(self.port)],
+            cwd=cwd,
+            env=project_env(env),
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -58,8 +62,11 @@ class Server:
         raise AssertionError(f"server not ready:\n{self.log.read_text()[-4000:]}")
 
     def post(self, path: str, payload: dict) -> dict:
-        request = urllib.request.Request(self.url(path), data=json.dumps(payload).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url(path),
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 

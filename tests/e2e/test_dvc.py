@@ -38,8 +38,11 @@ def metrics(repo: Path) -> dict:
 def evaluation_runs(repo: Path) -> list:
     client = MlflowClient(tracking_uri(repo))
     experiment = client.get_experiment_by_name("lmforge").experiment_id
-    return client.search_runs([experiment], "tags.pipeline_names = \"['evaluation']\"",
-                              order_by=["attributes.start_time ASC"])
+    return client.search_runs(
+        [experiment],
+        "tags.pipeline_names = \"['evaluation']\"",
+        order_by=["attributes.start_time ASC"],
+    )
 
 
 @pytest.fixture
@@ -60,8 +63,11 @@ def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
     lock = (repo / "dvc.lock").read_text()
     assert all(f"  {stage}:" in lock for stage in STAGES)
     first_metrics = metrics(repo)
-    shared = ("data/06_models/classifier", "data/06_models/pretrained",
-              "data/03_primary/train.parquet")
+    shared = (
+        "data/06_models/classifier",
+        "data/06_models/pretrained",
+        "data/03_primary/train.parquet",
+    )
     first_hashes = {path: path_md5(repo / path) for path in shared}
     first_model = first_hashes["data/06_models/classifier"]
     # nothing changed: nothing runs
@@ -84,8 +90,9 @@ def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
     assert tags["git_commit"]
 
     # a fine-tuning parameter change reruns exactly fine-tuning and evaluation
-    experiment = dvc(repo, "exp", "run", "-S",
-                     "conf/base/parameters_finetuning.yml:finetuning.training.lr=0.004")
+    experiment = dvc(
+        repo, "exp", "run", "-S", "conf/base/parameters_finetuning.yml:finetuning.training.lr=0.004"
+    )
     assert ran(experiment) == ["finetuning", "evaluation"]
     shown = json.loads(dvc(repo, "exp", "show", "--json"))
     assert len(shown) >= 1 and any(entry.get("experiments") for entry in shown)

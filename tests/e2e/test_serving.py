@@ -9,13 +9,30 @@ pytestmark = pytest.mark.e2e
 
 
 def test_mlflow_models_serve_answers_invocations(trained_project):
-    args = ["mlflow", "models", "serve", "-m", "models:/lmforge-classifier@champion",
-            "--env-manager", "local", "--host", "127.0.0.1"]
-    with Server(args, trained_project, {"MLFLOW_TRACKING_URI": tracking_uri(trained_project)}
-                ) as server:
+    args = [
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        "models:/lmforge-classifier@champion",
+        "--env-manager",
+        "local",
+        "--host",
+        "127.0.0.1",
+    ]
+    with Server(
+        args, trained_project, {"MLFLOW_TRACKING_URI": tracking_uri(trained_project)}
+    ) as server:
         server.wait("/ping")
-        answer = server.post("/invocations", {"dataframe_split": {
-            "columns": ["text"], "data": [["Great phone, I love it."], [""], ["很差，不推荐"]]}})
+        answer = server.post(
+            "/invocations",
+            {
+                "dataframe_split": {
+                    "columns": ["text"],
+                    "data": [["Great phone, I love it."], [""], ["很差，不推荐"]],
+                }
+            },
+        )
     rows = answer["predictions"]
     assert len(rows) == 3
     assert rows[0]["label"] in {"negative", "neutral", "positive"}
@@ -25,13 +42,22 @@ def test_mlflow_models_serve_answers_invocations(trained_project):
 
 def test_two_runs_compare_in_the_mlflow_server_and_gate_the_champion(trained_project):
     kedro_run(trained_project, "--params", "finetuning.training.lr=0.003")
-    args = ["mlflow", "server", "--backend-store-uri", tracking_uri(trained_project),
-            "--host", "127.0.0.1", "--workers", "1"]
+    args = [
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        tracking_uri(trained_project),
+        "--host",
+        "127.0.0.1",
+        "--workers",
+        "1",
+    ]
     with Server(args, trained_project) as server:
         server.wait("/health")
-        found = server.post("/api/2.0/mlflow/runs/search", {
-            "experiment_ids": ["1"], "max_results": 10,
-            "order_by": ["attributes.start_time ASC"]})
+        found = server.post(
+            "/api/2.0/mlflow/runs/search",
+            {"experiment_ids": ["1"], "max_results": 10, "order_by": ["attributes.start_time ASC"]},
+        )
     runs = [r for r in found["runs"] if r["info"]["run_name"] == "__default__"]
     assert len(runs) == 2  # (the inference run is a third one)
     params = [{p["key"]: p["value"] for p in r["data"]["params"]} for r in runs]

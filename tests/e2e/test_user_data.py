@@ -11,17 +11,29 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_users_csv_with_text_and_label(project):
-    rows = [(f"Review {i}: the screen is {'great' if i % 2 else 'awful'}",
-             "positive" if i % 2 else "negative") for i in range(60)]
+    rows = [
+        (
+            f"Review {i}: the screen is {'great' if i % 2 else 'awful'}",
+            "positive" if i % 2 else "negative",
+        )
+        for i in range(60)
+    ]
     rows += [("<b>HTML</b> &amp; unlabeled text", ""), ("", "positive"), ("dup", "mixed")]
     path = project / "data" / "01_raw" / "reviews.csv"
     pd.DataFrame(rows, columns=["text", "label"]).to_csv(path, index=False)
-    kedro_run(project, "--pipelines", "data_processing", "--params",
-              f"source.kind=file,source.path={path}")
+    kedro_run(
+        project,
+        "--pipelines",
+        "data_processing",
+        "--params",
+        f"source.kind=file,source.path={path}",
+    )
     raw = pd.read_parquet(project / "data/02_intermediate/raw_corpus.parquet")
     assert len(raw) == 63 and raw["source"].str.endswith("reviews.csv").all()
-    splits = {name: pd.read_parquet(project / f"data/03_primary/{name}.parquet")
-              for name in ("train", "validation", "test", "pretrain_corpus")}
+    splits = {
+        name: pd.read_parquet(project / f"data/03_primary/{name}.parquet")
+        for name in ("train", "validation", "test", "pretrain_corpus")
+    }
     assert set(splits["train"]["label"]) == {"negative", "positive"}
     assert "HTML & unlabeled text" in set(splits["pretrain_corpus"]["text"])
     rejected = pd.read_parquet(project / "data/02_intermediate/rejected.parquet")

@@ -10,14 +10,16 @@ from lmforge.evaluation.metrics import (
 
 # 6 test items, 3 classes; predictions by hand: [0, 0, 1, 1, 2, 0]
 LABELS = np.array([0, 0, 1, 1, 2, 2])
-PROBABILITIES = np.array([
-    [0.9, 0.05, 0.05],
-    [0.6, 0.3, 0.1],
-    [0.2, 0.7, 0.1],
-    [0.1, 0.8, 0.1],
-    [0.1, 0.1, 0.8],
-    [0.5, 0.2, 0.3],
-])
+PROBABILITIES = np.array(
+    [
+        [0.9, 0.05, 0.05],
+        [0.6, 0.3, 0.1],
+        [0.2, 0.7, 0.1],
+        [0.1, 0.8, 0.1],
+        [0.1, 0.1, 0.8],
+        [0.5, 0.2, 0.3],
+    ]
+)
 
 
 def test_metrics_match_hand_computed_values():
@@ -42,8 +44,16 @@ def test_expected_calibration_error_by_hand():
 
 
 def test_tfidf_baseline_handles_english_and_chinese():
-    texts = ["great phone", "love it", "terrible phone", "hate it", "很好", "非常好", "很差",
-             "太差了"]
+    texts = [
+        "great phone",
+        "love it",
+        "terrible phone",
+        "hate it",
+        "很好",
+        "非常好",
+        "很差",
+        "太差了",
+    ]
     labels = np.array([1, 1, 0, 0, 1, 1, 0, 0])
     model = tfidf_logistic_regression(texts, labels)
     assert model.predict(["great", "好", "差"]).tolist() == [1, 1, 0]

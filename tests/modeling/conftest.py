@@ -20,8 +20,15 @@ def packed(tmp_path_factory, texts, tokenizer) -> PackedTokens:
 
 
 def lm_task(packed, tokenizer, objective="mlm", seed=0) -> LanguageModelingTask:
-    return LanguageModelingTask(packed, objective, special_ids_of(tokenizer), seq_len=32,
-                                seed=seed, val_fraction=0.05, eval_windows=16)
+    return LanguageModelingTask(
+        packed,
+        objective,
+        special_ids_of(tokenizer),
+        seq_len=32,
+        seed=seed,
+        val_fraction=0.05,
+        eval_windows=16,
+    )
 
 
 def tiny_lm(tokenizer, objective="mlm", seed=0):

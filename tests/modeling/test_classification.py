@@ -6,16 +6,21 @@ from lmforge.modeling.artifacts import ModelBundle, ModelRef
 from lmforge.modeling.classification import FinetuneSettings, class_weights, fit_classifier
 from lmforge.modeling.model import ModelConfig, build_classifier, build_language_model
 
-TWO_LAYERS = ModelConfig(n_layers=2, d_model=32, n_heads=2, d_ff=64, max_length=64,
-                         dropout=0.0)
-TRAINING = {"epochs": 2, "batch_size": 8, "lr": 1e-2, "eval_every": 100,
-            "progress_bar": False, "log_every": 100, "restore_best": False}
+TWO_LAYERS = ModelConfig(n_layers=2, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
+TRAINING = {
+    "epochs": 2,
+    "batch_size": 8,
+    "lr": 1e-2,
+    "eval_every": 100,
+    "progress_bar": False,
+    "log_every": 100,
+    "restore_best": False,
+}
 
 
 @pytest.fixture
 def pretrained_dir(tmp_path, tokenizer):
-    build_language_model("mlm", TWO_LAYERS.to_hf("mlm", tokenizer)).save_pretrained(
-        tmp_path / "lm")
+    build_language_model("mlm", TWO_LAYERS.to_hf("mlm", tokenizer)).save_pretrained(tmp_path / "lm")
     tokenizer.save_pretrained(tmp_path / "lm")
     return tmp_path / "lm"
 
@@ -34,8 +39,17 @@ def snapshot(model):
 def fit(pretrained_dir, tokenizer, splits, **settings):
     model = build_classifier(str(pretrained_dir), ["neg", "pos"])
     before = snapshot(model)
-    outcome = fit_classifier(model, tokenizer, *splits, ["neg", "pos"],
-                             FinetuneSettings(**settings), TRAINING, "test", {}, None)
+    outcome = fit_classifier(
+        model,
+        tokenizer,
+        *splits,
+        ["neg", "pos"],
+        FinetuneSettings(**settings),
+        TRAINING,
+        "test",
+        {},
+        None,
+    )
     return before, outcome.model
 
 
@@ -60,13 +74,15 @@ def test_head_only_trains_the_head(pretrained_dir, tokenizer, splits):
 
 
 @pytest.mark.parametrize("merge", [True, False])
-def test_lora_trains_adapters_only_and_saves_either_way(tmp_path, pretrained_dir, tokenizer,
-                                                       splits, merge):
+def test_lora_trains_adapters_only_and_saves_either_way(
+    tmp_path, pretrained_dir, tokenizer, splits, merge
+):
     settings = FinetuneSettings(strategy="lora", lora={"r": 4, "alpha": 8, "merge": merge})
     model = build_classifier(str(pretrained_dir), ["neg", "pos"])
     base_before = snapshot(model)
-    outcome = fit_classifier(model, tokenizer, *splits, ["neg", "pos"], settings, TRAINING,
-                             "test", {}, None)
+    outcome = fit_classifier(
+        model, tokenizer, *splits, ["neg", "pos"], settings, TRAINING, "test", {}, None
+    )
     peft_model = outcome.model
     base_after = dict(peft_model.get_base_model().named_parameters())
     for name, value in base_before.items():
@@ -84,15 +100,17 @@ def test_lora_trains_adapters_only_and_saves_either_way(tmp_path, pretrained_dir
     bundle.save(tmp_path / "clf")
     ref = ModelRef(str(tmp_path / "clf"))
     assert ref.is_adapter is not merge
-    torch.testing.assert_close(_predict(ref.load_classifier(), tokenizer), expected,
-                               rtol=1e-3, atol=1e-3)
+    torch.testing.assert_close(
+        _predict(ref.load_classifier(), tokenizer), expected, rtol=1e-3, atol=1e-3
+    )
 
 
 def _predict(model, tokenizer):
     batch = tokenizer(["the screen is great", "电池很差"], padding=True, return_tensors="pt")
     with torch.no_grad():
-        return model.eval()(input_ids=batch["input_ids"],
-                            attention_mask=batch["attention_mask"]).logits
+        return model.eval()(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
+        ).logits
 
 
 def test_class_weights_balance_rare_classes():
@@ -110,8 +128,9 @@ def test_head_warmup_trains_the_head_alone_before_the_encoder(pretrained_dir, to
     before = snapshot(model)
     settings = FinetuneSettings(strategy="full", head_warmup={"steps": 4, "lr": 1e-2})
     no_main_phase = {**TRAINING, "lr": 0.0}  # the main phase moves nothing
-    trained = fit_classifier(model, tokenizer, *splits, ["neg", "pos"], settings,
-                             no_main_phase, "test", {}, None).model
+    trained = fit_classifier(
+        model, tokenizer, *splits, ["neg", "pos"], settings, no_main_phase, "test", {}, None
+    ).model
     after = snapshot(trained)
     changed = {name for name in before if not torch.equal(before[name], after[name])}
     assert changed and all(name.startswith(("classifier", "bert.pooler")) for name in changed)
@@ -141,8 +160,17 @@ def test_a_decoder_classifier_reads_the_last_text_token(tmp_path, tokenizer, spl
     build_language_model("clm", config).save_pretrained(tmp_path / "gpt")
     model = build_classifier(str(tmp_path / "gpt"), ["neg", "pos"])
     settings = FinetuneSettings()
-    outcome = fit_classifier(model, tokenizer, *splits, ["neg", "pos"], settings,
-                             {**TRAINING, "epochs": 1}, "test", {}, None)
+    outcome = fit_classifier(
+        model,
+        tokenizer,
+        *splits,
+        ["neg", "pos"],
+        settings,
+        {**TRAINING, "epochs": 1},
+        "test",
+        {},
+        None,
+    )
     ids = tokenizer(["good phone"])["input_ids"][0]
     assert ids[0] == tokenizer.cls_token_id and ids[-1] != tokenizer.sep_token_id
     ModelBundle(outcome.model, tokenizer).save(tmp_path / "classifier")

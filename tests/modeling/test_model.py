@@ -25,8 +25,9 @@ def test_causal_objective_equals_the_stock_loss(packed, tokenizer):
     torch.testing.assert_close(ours, model(**inputs).loss, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize(("objective", "auto"), [("mlm", AutoModelForMaskedLM),
-                                                 ("clm", AutoModelForCausalLM)])
+@pytest.mark.parametrize(
+    ("objective", "auto"), [("mlm", AutoModelForMaskedLM), ("clm", AutoModelForCausalLM)]
+)
 def test_saved_model_loads_with_the_auto_class(tmp_path, tokenizer, objective, auto):
     model = tiny_lm(tokenizer, objective)
     model.save_pretrained(tmp_path)
@@ -44,10 +45,12 @@ def test_classifier_from_checkpoint_and_from_random(tmp_path, tokenizer):
     fresh = build_classifier(None, labels, ModelRef(str(tmp_path)).config())
     assert pretrained.config.id2label == {0: "neg", 1: "pos"} == fresh.config.id2label
     lm = AutoModelForMaskedLM.from_pretrained(tmp_path)
-    torch.testing.assert_close(pretrained.bert.embeddings.word_embeddings.weight,
-                               lm.bert.embeddings.word_embeddings.weight)
-    assert not torch.equal(fresh.bert.embeddings.word_embeddings.weight,
-                           lm.bert.embeddings.word_embeddings.weight)
+    torch.testing.assert_close(
+        pretrained.bert.embeddings.word_embeddings.weight, lm.bert.embeddings.word_embeddings.weight
+    )
+    assert not torch.equal(
+        fresh.bert.embeddings.word_embeddings.weight, lm.bert.embeddings.word_embeddings.weight
+    )
 
 
 def test_packaged_minilm_is_found_offline():

@@ -5,8 +5,7 @@ from lmforge.modeling.packing import PackedTokens, write_packed_tokens
 
 def test_documents_round_trip_through_the_memory_map(tmp_path):
     docs = [[5, 6, 7], [8], [], [9, 10]]
-    meta = write_packed_tokens(tmp_path / "p", iter([docs[:2], docs[2:]]), vocab_size=100,
-                               sep_id=3)
+    meta = write_packed_tokens(tmp_path / "p", iter([docs[:2], docs[2:]]), vocab_size=100, sep_id=3)
     packed = PackedTokens(tmp_path / "p")
     assert meta["n_docs"] == 3 and packed.n_tokens == 9  # empty documents are skipped
     assert isinstance(packed.tokens, np.memmap) and packed.tokens.dtype == np.uint16

@@ -5,11 +5,14 @@ import pytest
 from lmforge.modeling.tokenizer import train_tokenizer
 
 
-@pytest.mark.parametrize("text", [
-    "The screen is stupendous, but the battery is not bad at all.",
-    "屏幕很清晰，但是电池不耐用。",
-    "Mixed 中英文 text with émojis 🙂 and 𠀋 (a rare CJK extension-B character)",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The screen is stupendous, but the battery is not bad at all.",
+        "屏幕很清晰，但是电池不耐用。",
+        "Mixed 中英文 text with émojis 🙂 and 𠀋 (a rare CJK extension-B character)",
+    ],
+)
 def test_round_trip_and_no_unknown_token(tokenizer, text):
     ids = tokenizer(text)["input_ids"]
     assert ids[0] == tokenizer.cls_token_id and ids[-1] == tokenizer.sep_token_id
@@ -28,8 +31,9 @@ def test_every_common_chinese_character_is_reachable(tokenizer):
 
 def test_frequent_chinese_characters_are_single_tokens(texts):
     tokenizer = train_tokenizer(texts, vocab_size=2000)
-    pieces = tokenizer.convert_ids_to_tokens(tokenizer("屏幕很清晰", add_special_tokens=False)[
-        "input_ids"])
+    pieces = tokenizer.convert_ids_to_tokens(
+        tokenizer("屏幕很清晰", add_special_tokens=False)["input_ids"]
+    )
     assert len(pieces) == 5  # one token per character, never merged across characters
 
 

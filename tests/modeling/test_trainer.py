@@ -18,8 +18,11 @@ FAST = {"progress_bar": False, "log_every": 5, "lr": 3e-3, "batch_size": 16}
 
 
 def test_tiny_pretraining_loss_falls(packed, tokenizer):
-    result = train(tiny_lm(tokenizer), lm_task(packed, tokenizer),
-                   TrainConfig(max_steps=40, eval_every=20, **FAST))
+    result = train(
+        tiny_lm(tokenizer),
+        lm_task(packed, tokenizer),
+        TrainConfig(max_steps=40, eval_every=20, **FAST),
+    )
     evaluations = [r["val_loss"] for r in result.history if "val_loss" in r]
     losses = [r["train_loss"] for r in result.history if "train_loss" in r]
     assert len(evaluations) == 3 and evaluations[-1] < evaluations[0] - 0.5
@@ -61,15 +64,18 @@ def test_layer_lr_decay_slows_lower_layers(tokenizer):
     depth = model.config.num_hidden_layers
     assert head and layers and embeddings
     assert [lr_of[id(named[n])] for n in head] == pytest.approx([1e-3] * len(head))
-    assert [lr_of[id(named[n])] for n in layers] == pytest.approx([1e-3 * 0.5**depth]
-                                                                   * len(layers))
+    assert [lr_of[id(named[n])] for n in layers] == pytest.approx([1e-3 * 0.5**depth] * len(layers))
     assert [lr_of[id(named[n])] for n in embeddings] == pytest.approx(
-        [1e-3 * 0.5 ** (depth + 1)] * len(embeddings))
+        [1e-3 * 0.5 ** (depth + 1)] * len(embeddings)
+    )
 
 
 def test_a_time_budget_caps_the_planned_steps(tokenizer, packed):
-    slow = train(tiny_lm(tokenizer), lm_task(packed, tokenizer),
-                 TrainConfig(max_steps=10_000, budget_minutes=0.02, eval_every=10_000, **FAST))
+    slow = train(
+        tiny_lm(tokenizer),
+        lm_task(packed, tokenizer),
+        TrainConfig(max_steps=10_000, budget_minutes=0.02, eval_every=10_000, **FAST),
+    )
     assert 1 <= slow.steps < 10_000
 
 
@@ -77,14 +83,27 @@ def classification_task(seed=0, n=64):
     generator = torch.Generator().manual_seed(seed)
     ids = torch.randint(10, 60, (n, 12), generator=generator)
     labels = (ids[:, 0] > 35).long()  # learnable from the first token
-    return ClassificationTask(ids.tolist(), labels.numpy(), ids[:16].tolist(),
-                              labels[:16].numpy(), pad_id=0, n_classes=2, seed=seed)
+    return ClassificationTask(
+        ids.tolist(),
+        labels.numpy(),
+        ids[:16].tolist(),
+        labels[:16].numpy(),
+        pad_id=0,
+        n_classes=2,
+        seed=seed,
+    )
 
 
 def test_early_stopping_restores_the_best_weights(tmp_path, tokenizer):
     model = build_classifier(None, ["a", "b"], tiny_lm(tokenizer).config)
-    config = TrainConfig(epochs=50, eval_every=2, early_stopping_patience=2, lr=0.05,
-                         batch_size=16, progress_bar=False)
+    config = TrainConfig(
+        epochs=50,
+        eval_every=2,
+        early_stopping_patience=2,
+        lr=0.05,
+        batch_size=16,
+        progress_bar=False,
+    )
     result = train(model, classification_task(), config, tmp_path / "ckpt")
     evaluations = [r for r in result.history if "val_macro_f1" in r]
     assert result.steps < 200  # stopped early
@@ -94,9 +113,20 @@ def test_early_stopping_restores_the_best_weights(tmp_path, tokenizer):
 
 def run_script(checkpoints: Path, result: Path, slow: float = 0.0) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.modeling.train_script", str(checkpoints), str(result),
-         str(slow)], cwd=PROJECT_ROOT, env=project_env(), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "tests.modeling.train_script",
+            str(checkpoints),
+            str(result),
+            str(slow),
+        ],
+        cwd=PROJECT_ROOT,
+        env=project_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_kill_9_then_rerun_resumes_and_matches_an_uninterrupted_run(tmp_path):
@@ -119,8 +149,14 @@ def test_kill_9_then_rerun_resumes_and_matches_an_uninterrupted_run(tmp_path):
 
 
 def test_a_truncated_latest_checkpoint_falls_back_to_the_previous(packed, tokenizer, tmp_path):
-    config = TrainConfig(max_steps=12, eval_every=6, checkpoint_every=4, keep_checkpoints=3,
-                         keep_checkpoints_on_success=True, **FAST)
+    config = TrainConfig(
+        max_steps=12,
+        eval_every=6,
+        checkpoint_every=4,
+        keep_checkpoints=3,
+        keep_checkpoints_on_success=True,
+        **FAST,
+    )
     train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
     latest = tmp_path / "step_00000012" / "model.safetensors"
     latest.write_bytes(latest.read_bytes()[:100])
@@ -128,10 +164,15 @@ def test_a_truncated_latest_checkpoint_falls_back_to_the_previous(packed, tokeni
     assert result.resumed_from == 8 and result.steps == 12
 
 
-def test_a_resumed_budget_run_keeps_its_checkpoints_plan(packed, tokenizer, tmp_path,
-                                                         monkeypatch):
-    config = TrainConfig(max_steps=10_000, budget_minutes=0.02, eval_every=10_000,
-                         checkpoint_every=2, keep_checkpoints_on_success=True, **FAST)
+def test_a_resumed_budget_run_keeps_its_checkpoints_plan(packed, tokenizer, tmp_path, monkeypatch):
+    config = TrainConfig(
+        max_steps=10_000,
+        budget_minutes=0.02,
+        eval_every=10_000,
+        checkpoint_every=2,
+        keep_checkpoints_on_success=True,
+        **FAST,
+    )
     first = train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
     monkeypatch.setattr("lmforge.modeling.trainer._seconds_per_step", lambda *a, **k: 1e-6)
     again = train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
@@ -142,8 +183,9 @@ def test_classification_batches_group_similar_lengths():
     generator = torch.Generator().manual_seed(0)
     lengths = torch.randint(2, 120, (400,), generator=generator).tolist()
     ids = [[5] * n for n in lengths]
-    task = ClassificationTask(ids, [i % 2 for i in range(400)], ids[:8], [0] * 8, pad_id=0,
-                              n_classes=2, seed=0)
+    task = ClassificationTask(
+        ids, [i % 2 for i in range(400)], ids[:8], [0] * 8, pad_id=0, n_classes=2, seed=0
+    )
     steps = task.steps_per_epoch(16)
     batches = [task.global_batch(step, 16) for step in range(steps)]
     rows = [int(b["attention_mask"].sum(1).numel()) for b in batches]

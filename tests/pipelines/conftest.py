@@ -22,8 +22,9 @@ def load_parameters(env: str | None = None) -> dict[str, Any]:
         for path in sorted((CONF / folder).glob("parameters*.yml")):
             _merge(params, yaml.safe_load(path.read_text()) or {})
     globals_ = yaml.safe_load((CONF / "base" / "globals.yml").read_text())
-    params["registry"].update(model_name=globals_["registered_model_name"],
-                              alias=globals_["champion_alias"])
+    params["registry"].update(
+        model_name=globals_["registered_model_name"], alias=globals_["champion_alias"]
+    )
     return params
 
 
@@ -57,9 +58,12 @@ def parameter_datasets(params: dict[str, Any]) -> dict[str, MemoryDataset]:
     return datasets
 
 
-def run_in_memory(pipeline: Pipeline, params: dict[str, Any],
-                  inputs: dict[str, Any] | None = None,
-                  datasets: dict[str, AbstractDataset] | None = None) -> DataCatalog:
+def run_in_memory(
+    pipeline: Pipeline,
+    params: dict[str, Any],
+    inputs: dict[str, Any] | None = None,
+    datasets: dict[str, AbstractDataset] | None = None,
+) -> DataCatalog:
     """Run `pipeline` on MemoryDatasets, except `datasets` (real ones, where the I/O is the
     point); returns the catalog holding every output."""
     datasets = {**parameter_datasets(params), **(datasets or {})}

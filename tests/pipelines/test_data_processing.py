@@ -19,7 +19,10 @@ def test_pipeline_slice_on_the_builtin_source(params):
     assert len(catalog.load("validated_corpus")) + len(rejected) == len(raw)
     assert rejected["reason"].notna().all() and rejected["row_id"].is_unique
     assert set(rejected["reason"].str.split("; ").explode()) >= {
-        "text:duplicate", "text:text_not_empty", "label:label_in_label_map"}
+        "text:duplicate",
+        "text:text_not_empty",
+        "label:label_in_label_map",
+    }
     # augmentation only on the training split, flagged
     assert train["augmented"].any() and "augmented" not in validation and "augmented" not in test
     # no normalized text in two splits, and no held-out text in the pretraining corpus
@@ -27,7 +30,8 @@ def test_pipeline_slice_on_the_builtin_source(params):
     assert not held_out & set(dedup_keys(train["text"]))
     assert not held_out & set(dedup_keys(pretrain["text"]))
     assert set(dedup_keys(train.loc[~train["augmented"], "text"])) <= set(
-        dedup_keys(pretrain["text"]))
+        dedup_keys(pretrain["text"])
+    )
     label_map = catalog.load("label_map")
     assert label_map["classes"] == ["negative", "neutral", "positive"]
     assert set(train["label"]) <= set(label_map["classes"])
@@ -47,9 +51,17 @@ def test_same_seed_same_splits(params):
 def csv_source(tmp_path, body: str, **overrides):
     path = tmp_path / "input.csv"
     path.write_text(body, encoding="utf-8")
-    return {"kind": "file", "path": str(path), "text_column": "text", "label_column": "label",
-            "split_column": None, "unlabeled_path": None, "seed": 0, "builtin": {},
-            **overrides}
+    return {
+        "kind": "file",
+        "path": str(path),
+        "text_column": "text",
+        "label_column": "label",
+        "split_column": None,
+        "unlabeled_path": None,
+        "seed": 0,
+        "builtin": {},
+        **overrides,
+    }
 
 
 def test_ingest_without_text_column_names_file_and_column(tmp_path):
@@ -66,8 +78,9 @@ def test_ingest_non_utf8_names_the_file(tmp_path):
 
 def run_data_nodes(raw: pd.DataFrame, params, label_column: str | None = "label"):
     clean, label_map, duplicates = nodes.clean_corpus(raw, params["cleaning"])
-    return nodes.validate_corpus(clean, label_map, duplicates, params["cleaning"],
-                                 params["validation"], label_column)
+    return nodes.validate_corpus(
+        clean, label_map, duplicates, params["cleaning"], params["validation"], label_column
+    )
 
 
 def raw_frame(texts, labels):
@@ -99,8 +112,10 @@ def test_no_labeled_rows_at_all_stops_the_run(params):
 
 
 def test_duplicates_keep_the_labeled_copy(params):
-    raw = raw_frame(["Great phone", "GREAT   phone", "ｇｒｅａｔ phone", "other"],
-                    [None, "positive", "positive", "neutral"])
+    raw = raw_frame(
+        ["Great phone", "GREAT   phone", "ｇｒｅａｔ phone", "other"],
+        [None, "positive", "positive", "neutral"],
+    )
     params["cleaning"]["labels"] = ["negative", "neutral", "positive"]
     clean, _, duplicates = nodes.clean_corpus(raw, params["cleaning"])
     assert clean["label"].tolist() == ["positive", "neutral"]
@@ -109,8 +124,10 @@ def test_duplicates_keep_the_labeled_copy(params):
 
 
 def test_duplicates_with_conflicting_labels_are_quarantined(params):
-    raw = raw_frame(["Great phone", "GREAT   phone", "ｇｒｅａｔ phone", "other"],
-                    [None, "positive", "negative", "neutral"])
+    raw = raw_frame(
+        ["Great phone", "GREAT   phone", "ｇｒｅａｔ phone", "other"],
+        [None, "positive", "negative", "neutral"],
+    )
     params["cleaning"]["labels"] = ["negative", "neutral", "positive"]
     clean, _, set_aside = nodes.clean_corpus(raw, params["cleaning"])
     assert clean["text"].tolist() == ["other"]
@@ -119,13 +136,18 @@ def test_duplicates_with_conflicting_labels_are_quarantined(params):
 
 
 def test_user_split_column_is_honoured(params):
-    validated = pd.DataFrame({
-        "text": [f"text {i}" for i in range(6)], "label": ["a", "b"] * 3,
-        "split": ["test", "test", "validation", None, None, None], "source": "t",
-        "row_id": range(6)}).astype({"text": "string[pyarrow]", "label": "string[pyarrow]",
-                                     "split": "string[pyarrow]"})
+    validated = pd.DataFrame(
+        {
+            "text": [f"text {i}" for i in range(6)],
+            "label": ["a", "b"] * 3,
+            "split": ["test", "test", "validation", None, None, None],
+            "source": "t",
+            "row_id": range(6),
+        }
+    ).astype({"text": "string[pyarrow]", "label": "string[pyarrow]", "split": "string[pyarrow]"})
     train, validation, test, pretrain = nodes.split_corpus(
-        validated, {"ratios": {"train": 1.0}, "seed": 0})
+        validated, {"ratios": {"train": 1.0}, "seed": 0}
+    )
     assert test["text"].tolist() == ["text 0", "text 1"]
     assert validation["text"].tolist() == ["text 2"]
     assert sorted(train["text"]) == ["text 3", "text 4", "text 5"]

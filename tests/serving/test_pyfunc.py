@@ -20,16 +20,19 @@ CLASSES = ["negative", "neutral", "positive"]
 def served(request, tmp_path_factory, tokenizer) -> TextClassifierModel:
     folder = tmp_path_factory.mktemp(request.param) / "classifier"
     model = build_classifier(None, CLASSES, TINY.to_hf(request.param, tokenizer), seed=3)
-    ModelBundle(model, tokenizer, {SERVING_FILE: {"max_length": 48, "classes": CLASSES}}
-                ).save(folder)
+    ModelBundle(model, tokenizer, {SERVING_FILE: {"max_length": 48, "classes": CLASSES}}).save(
+        folder
+    )
     served = TextClassifierModel()
     served.load_context(SimpleNamespace(artifacts={"model": str(folder)}))
     return served
 
 
 def test_raw_text_is_cleaned_exactly_as_in_training(served):
-    raw = ["<p>The screen is <b>superb</b> &amp; I  love it!</p>",
-           "电池一点也不耐用，<br/>不推荐。"]
+    raw = [
+        "<p>The screen is <b>superb</b> &amp; I  love it!</p>",
+        "电池一点也不耐用，<br/>不推荐。",
+    ]
     cleaned = clean_texts(pd.Series(raw, dtype="string")).tolist()
     assert cleaned != raw
     out = served.predict(None, pd.DataFrame({"text": raw}))

@@ -16,8 +16,9 @@ def registry(tmp_path):
     def new_version() -> str:
         with mlflow.start_run(experiment_id=experiment) as run:
             mlflow.log_text("weights", "model/placeholder.txt")
-        return client.create_model_version("clf", f"runs:/{run.info.run_id}/model",
-                                           run.info.run_id).version
+        return client.create_model_version(
+            "clf", f"runs:/{run.info.run_id}/model", run.info.run_id
+        ).version
 
     return client, new_version
 
@@ -40,6 +41,5 @@ def test_margin_and_ties(registry):
     client, new_version = registry
     promote_if_better(client, "clf", new_version(), 0.80)
     assert promote_if_better(client, "clf", new_version(), 0.80).promoted  # a tie moves it
-    assert not promote_if_better(client, "clf", new_version(), 0.805,
-                                 min_improvement=0.01).promoted
+    assert not promote_if_better(client, "clf", new_version(), 0.805, min_improvement=0.01).promoted
     assert promote_if_better(client, "clf", new_version(), 0.82, min_improvement=0.01).promoted

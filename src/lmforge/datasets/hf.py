@@ -38,8 +38,12 @@ class HFModelDataset(AbstractDataset):
     `mlflow_artifact_path`, also logs the folder to the active MLflow run; `load` returns a
     `ModelRef` so the node decides which head to load the weights into."""
 
-    def __init__(self, path: str, mlflow_artifact_path: str | None = None,
-                 metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        mlflow_artifact_path: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         self._path = Path(path)
         self._artifact_path = mlflow_artifact_path
         self.metadata = metadata
@@ -47,8 +51,9 @@ class HFModelDataset(AbstractDataset):
     def load(self) -> ModelRef:
         ref = ModelRef(str(self._path))
         if not ref.exists():
-            raise DatasetError(f"No model folder at '{self._path}': run the pipeline that "
-                               "writes it first")
+            raise DatasetError(
+                f"No model folder at '{self._path}': run the pipeline that writes it first"
+            )
         return ref
 
     def save(self, data: ModelBundle) -> None:

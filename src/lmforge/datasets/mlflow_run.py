@@ -25,10 +25,11 @@ class RegisteredClassifierDataset(AbstractDataset):
 
     def save(self, data: ClassifierCandidate) -> None:
         if mlflow.active_run() is None:
-            raise DatasetError("Registering the classifier needs an active MLflow run "
-                               "(kedro-mlflow starts one for every `kedro run`)")
-        outcome = {"model_name": data.model_name, "alias": data.alias,
-                   **asdict(register(data))}
+            raise DatasetError(
+                "Registering the classifier needs an active MLflow run "
+                "(kedro-mlflow starts one for every `kedro run`)"
+            )
+        outcome = {"model_name": data.model_name, "alias": data.alias, **asdict(register(data))}
         self._filepath.parent.mkdir(parents=True, exist_ok=True)
         self._filepath.write_text(json.dumps(outcome, indent=2))
 
@@ -55,8 +56,11 @@ class MlflowRunAnnotationsDataset(AbstractDataset):
             return
         client = MlflowClient()
         existing = client.get_run(run.info.run_id).data.params
-        params = {k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in data.get("params", {}).items()
-                  if k not in existing}
+        params = {
+            k: str(v)[:MAX_PARAM_VAL_LENGTH]
+            for k, v in data.get("params", {}).items()
+            if k not in existing
+        }
         if params:
             mlflow.log_params(params)
         tags = {k: str(v) for k, v in data.get("tags", {}).items() if v is not None}

@@ -37,8 +37,13 @@ class TextCorpusDataset(AbstractDataset):
     """A text corpus as parquet: saved from a DataFrame, loaded lazily as `TextBatches`, so a
     corpus larger than memory can be tokenized and trained on."""
 
-    def __init__(self, filepath: str, column: str = "text", batch_size: int = 4096,
-                 metadata: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        filepath: str,
+        column: str = "text",
+        batch_size: int = 4096,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         self._filepath = Path(filepath)
         self._column, self._batch_size = column, batch_size
         self.metadata = metadata
@@ -84,8 +89,9 @@ class TabularTextDataset(AbstractDataset):
         elif suffix in (".jsonl", ".json"):
             data.to_json(self._filepath, orient="records", lines=True, force_ascii=False)
         else:
-            raise DatasetError(f"Cannot write predictions as '{suffix}' "
-                               "(use .parquet, .csv, .tsv or .jsonl)")
+            raise DatasetError(
+                f"Cannot write predictions as '{suffix}' (use .parquet, .csv, .tsv or .jsonl)"
+            )
 
     def _exists(self) -> bool:
         return self._filepath.is_file()

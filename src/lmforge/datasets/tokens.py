@@ -33,8 +33,9 @@ class PackedTokensDataset(AbstractDataset):
         return PackedTokens(self._path)
 
     def save(self, data: TokenStream) -> None:
-        write_packed_tokens(self._path, data.batches, data.vocab_size, data.sep_id,
-                            data.special_ids)
+        write_packed_tokens(
+            self._path, data.batches, data.vocab_size, data.sep_id, data.special_ids
+        )
 
     def _exists(self) -> bool:
         return (self._path / "meta.json").is_file()

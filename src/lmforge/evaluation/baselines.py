@@ -11,15 +11,22 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
 
 
-def tfidf_logistic_regression(train_texts: Sequence[str], train_labels: np.ndarray,
-                              c: float = 10.0, max_features: int | None = 200_000,
-                              seed: int = 42) -> Pipeline:
+def tfidf_logistic_regression(
+    train_texts: Sequence[str],
+    train_labels: np.ndarray,
+    c: float = 10.0,
+    max_features: int | None = 200_000,
+    seed: int = 42,
+) -> Pipeline:
     features = make_union(
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                        max_features=max_features),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True,
-                        max_features=max_features),
+        TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, max_features=max_features
+        ),
+        TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, max_features=max_features
+        ),
     )
-    model = Pipeline([("tfidf", features),
-                      ("lr", LogisticRegression(C=c, max_iter=3000, random_state=seed))])
+    model = Pipeline(
+        [("tfidf", features), ("lr", LogisticRegression(C=c, max_iter=3000, random_state=seed))]
+    )
     return model.fit(list(train_texts), train_labels)

@@ -18,8 +18,9 @@ from sklearn.metrics import (
 )
 
 
-def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
-                               n_bins: int = 10) -> float:
+def expected_calibration_error(
+    probabilities: np.ndarray, labels: np.ndarray, n_bins: int = 10
+) -> float:
     """Top-label ECE: Σ_b |B_b|/n · |accuracy(B_b) − confidence(B_b)| over equal-width bins."""
     if len(labels) == 0:
         return 0.0
@@ -34,18 +35,21 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray,
     return float(ece)
 
 
-def classification_report(labels: np.ndarray, probabilities: np.ndarray,
-                          classes: Sequence[str], n_bins: int = 10) -> dict[str, Any]:
+def classification_report(
+    labels: np.ndarray, probabilities: np.ndarray, classes: Sequence[str], n_bins: int = 10
+) -> dict[str, Any]:
     """Flat metrics (`accuracy`, `macro_f1`, `ece`, `<class>_precision|recall|f1`) and the
     confusion matrix (rows: true class, columns: predicted)."""
     predicted = probabilities.argmax(axis=1)
     ids = list(range(len(classes)))
     precision, recall, f1, support = precision_recall_fscore_support(
-        labels, predicted, labels=ids, zero_division=0)
+        labels, predicted, labels=ids, zero_division=0
+    )
     flat: dict[str, float] = {
         "accuracy": float(accuracy_score(labels, predicted)),
-        "macro_f1": float(f1_score(labels, predicted, labels=ids, average="macro",
-                                   zero_division=0)),
+        "macro_f1": float(
+            f1_score(labels, predicted, labels=ids, average="macro", zero_division=0)
+        ),
         "ece": expected_calibration_error(probabilities, labels, n_bins),
     }
     for i, name in enumerate(classes):
@@ -68,8 +72,14 @@ def confusion_figure(confusion: dict[str, Any]) -> plt.Figure:
     axis.set_xlabel("predicted")
     axis.set_ylabel("true")
     for (row, col), value in np.ndenumerate(matrix):
-        axis.text(col, row, str(value), ha="center", va="center",
-                  color="white" if value > matrix.max() / 2 else "black")
+        axis.text(
+            col,
+            row,
+            str(value),
+            ha="center",
+            va="center",
+            color="white" if value > matrix.max() / 2 else "black",
+        )
     axis.set_title("Confusion matrix (test split)")
     figure.tight_layout()
     return figure

@@ -44,8 +44,7 @@ class ModelBundle:
         if self.adapter_base is not None:
             self.adapter_base.save_pretrained(tmp / ADAPTER_BASE)
         for name, content in self.files.items():
-            (tmp / name).write_text(json.dumps(content, indent=2, ensure_ascii=False,
-                                               default=str))
+            (tmp / name).write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str))
         if path.exists():
             shutil.rmtree(path)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -42,8 +42,9 @@ class FinetuneSettings:
     def from_params(cls, params: dict[str, Any]) -> FinetuneSettings:
         settings = cls(**{k: params[k] for k in cls.__dataclass_fields__ if k in params})
         if settings.strategy not in STRATEGIES:
-            raise ValueError(f"finetuning.strategy must be one of {STRATEGIES}, "
-                             f"not '{settings.strategy}'")
+            raise ValueError(
+                f"finetuning.strategy must be one of {STRATEGIES}, not '{settings.strategy}'"
+            )
         return settings
 
 
@@ -53,8 +54,9 @@ def freeze_lowest(model: nn.Module, n_layers: int) -> None:
         return
     layers = transformer_layers(model)
     if n_layers > len(layers):
-        raise ValueError(f"finetuning.freeze_layers={n_layers} but the model has "
-                         f"{len(layers)} layers")
+        raise ValueError(
+            f"finetuning.freeze_layers={n_layers} but the model has {len(layers)} layers"
+        )
     for module in [*embedding_modules(model), *layers[:n_layers]]:
         module.requires_grad_(False)
 
@@ -73,16 +75,25 @@ def apply_strategy(model: nn.Module, settings: FinetuneSettings) -> nn.Module:
 
     lora = settings.lora
     extra = ["pooler"] if any(".pooler." in n for n, _ in model.named_parameters()) else []
-    config = LoraConfig(task_type=TaskType.SEQ_CLS, r=lora.get("r", 8),
-                        lora_alpha=lora.get("alpha", 16), lora_dropout=lora.get("dropout", 0.1),
-                        target_modules=lora.get("target_modules"), modules_to_save=extra or None)
+    config = LoraConfig(
+        task_type=TaskType.SEQ_CLS,
+        r=lora.get("r", 8),
+        lora_alpha=lora.get("alpha", 16),
+        lora_dropout=lora.get("dropout", 0.1),
+        target_modules=lora.get("target_modules"),
+        modules_to_save=extra or None,
+    )
     return get_peft_model(model, config)
 
 
 def frame_fingerprint(*frames: pd.DataFrame) -> str:
     """A stable hash of the texts and labels of `frames` (part of a checkpoint's key)."""
-    return str(sum(int(pd.util.hash_pandas_object(f[["text", "label"]], index=False).sum())
-                   for f in frames) % (1 << 61))
+    return str(
+        sum(
+            int(pd.util.hash_pandas_object(f[["text", "label"]], index=False).sum()) for f in frames
+        )
+        % (1 << 61)
+    )
 
 
 def class_weights(labels: np.ndarray, n_classes: int) -> torch.Tensor:
@@ -108,8 +119,10 @@ def encode(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[i
     text's real last token."""
     encoded = tokenizer(list(texts), truncation=False, verbose=False)["input_ids"]
     head = max(1, int(max_length * HEAD_SHARE))
-    return [ids if len(ids) <= max_length else ids[:head] + ids[len(ids) - (max_length - head):]
-            for ids in encoded]
+    return [
+        ids if len(ids) <= max_length else ids[:head] + ids[len(ids) - (max_length - head) :]
+        for ids in encoded
+    ]
 
 
 def ensure_padding(model: nn.Module, tokenizer: Any) -> None:
@@ -129,15 +142,20 @@ def end_on_the_last_text_token(model: nn.Module, tokenizer: Any) -> None:
     from tokenizers import processors
 
     backend = getattr(tokenizer, "_tokenizer", None)
-    if (getattr(model.config, "model_type", "") != "gpt2" or backend is None
-            or tokenizer.cls_token is None or tokenizer.sep_token_id is None):
+    if (
+        getattr(model.config, "model_type", "") != "gpt2"
+        or backend is None
+        or tokenizer.cls_token is None
+        or tokenizer.sep_token_id is None
+    ):
         return
     probe = tokenizer(["a"])["input_ids"][0]
     if probe[-1] != tokenizer.sep_token_id:
         return
     cls = tokenizer.cls_token
     backend.post_processor = processors.TemplateProcessing(
-        single=f"{cls} $A", pair=f"{cls} $A $B:1", special_tokens=[(cls, tokenizer.cls_token_id)])
+        single=f"{cls} $A", pair=f"{cls} $A $B:1", special_tokens=[(cls, tokenizer.cls_token_id)]
+    )
 
 
 @dataclass
@@ -152,10 +170,18 @@ class FitOutcome:
         return history_frame(self.result.history)
 
 
-def fit_classifier(model: nn.Module, tokenizer: Any, train: pd.DataFrame,
-                   validation: pd.DataFrame, classes: list[str], settings: FinetuneSettings,
-                   training: dict[str, Any], stage: str, fingerprint: dict[str, Any],
-                   checkpoint_dir: str | None) -> FitOutcome:
+def fit_classifier(
+    model: nn.Module,
+    tokenizer: Any,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    classes: list[str],
+    settings: FinetuneSettings,
+    training: dict[str, Any],
+    stage: str,
+    fingerprint: dict[str, Any],
+    checkpoint_dir: str | None,
+) -> FitOutcome:
     """Apply the strategy and train on `train`, early-stopping on validation macro-F1.
     `tokenizer` may be adjusted for the model (`end_on_the_last_text_token`): save it with it."""
     ensure_padding(model, tokenizer)
@@ -165,16 +191,28 @@ def fit_classifier(model: nn.Module, tokenizer: Any, train: pd.DataFrame,
     train_labels = train["label"].map(index).to_numpy()
     weights = class_weights(train_labels, len(classes)) if settings.class_weighted_loss else None
     task = ClassificationTask(
-        encode(tokenizer, train["text"], max_length), train_labels,
+        encode(tokenizer, train["text"], max_length),
+        train_labels,
         encode(tokenizer, validation["text"], max_length),
-        validation["label"].map(index).to_numpy(), tokenizer.pad_token_id, len(classes),
-        seed=training.get("seed", 42), class_weights=weights,
+        validation["label"].map(index).to_numpy(),
+        tokenizer.pad_token_id,
+        len(classes),
+        seed=training.get("seed", 42),
+        class_weights=weights,
     )
     warmup_steps = int(settings.head_warmup.get("steps", 0))
     if warmup_steps and settings.strategy != "head":
-        warm = {**training, "max_steps": warmup_steps, "epochs": None, "budget_minutes": None,
-                "lr": settings.head_warmup.get("lr", training.get("lr")), "layer_lr_decay": 1.0,
-                "warmup_ratio": 0.0, "eval_every": warmup_steps, "early_stopping_patience": None}
+        warm = {
+            **training,
+            "max_steps": warmup_steps,
+            "epochs": None,
+            "budget_minutes": None,
+            "lr": settings.head_warmup.get("lr", training.get("lr")),
+            "layer_lr_decay": 1.0,
+            "warmup_ratio": 0.0,
+            "eval_every": warmup_steps,
+            "early_stopping_patience": None,
+        }
         heads = head_parameter_names(model)
         for name, parameter in model.named_parameters():
             parameter.requires_grad_(name in heads)

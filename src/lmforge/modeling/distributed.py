@@ -33,8 +33,9 @@ class DistContext:
 
 def launched_by_torchrun() -> bool:
     """True inside a process started by torchrun / elastic_launch (or already initialized)."""
-    return dist.is_available() and (dist.is_initialized() or int(os.environ.get("WORLD_SIZE",
-                                                                                 "1")) > 1)
+    return dist.is_available() and (
+        dist.is_initialized() or int(os.environ.get("WORLD_SIZE", "1")) > 1
+    )
 
 
 def setup(device_type: str) -> DistContext:
@@ -44,8 +45,9 @@ def setup(device_type: str) -> DistContext:
     if not dist.is_initialized():
         backend = "nccl" if device_type == "cuda" and torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend=backend)
-    return DistContext(dist.get_rank(), dist.get_world_size(),
-                       int(os.environ.get("LOCAL_RANK", "0")))
+    return DistContext(
+        dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0"))
+    )
 
 
 def teardown(ctx: DistContext) -> None:
@@ -94,9 +96,15 @@ def launch(entrypoint: Callable[..., Any], args: tuple, nprocs: int) -> Any:
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
     config = LaunchConfig(
-        min_nodes=1, max_nodes=1, nproc_per_node=nprocs, run_id=uuid.uuid4().hex,
-        rdzv_backend="c10d", rdzv_endpoint=f"127.0.0.1:{_free_port()}", max_restarts=0,
-        monitor_interval=0.5, start_method="spawn",
+        min_nodes=1,
+        max_nodes=1,
+        nproc_per_node=nprocs,
+        run_id=uuid.uuid4().hex,
+        rdzv_backend="c10d",
+        rdzv_endpoint=f"127.0.0.1:{_free_port()}",
+        max_restarts=0,
+        monitor_interval=0.5,
+        start_method="spawn",
     )
     results = elastic_launch(config, entrypoint)(*args)
     return results[0]

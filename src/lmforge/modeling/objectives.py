@@ -10,8 +10,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 # Model families whose MLM head we can call on selected positions only.
-_MLM_HEADS = {"bert": "cls", "roberta": "lm_head", "xlm-roberta": "lm_head",
-              "camembert": "lm_head"}
+_MLM_HEADS = {"bert": "cls", "roberta": "lm_head", "xlm-roberta": "lm_head", "camembert": "lm_head"}
 
 
 class MaskedLMObjective(nn.Module):
@@ -24,14 +23,16 @@ class MaskedLMObjective(nn.Module):
         head_name = _MLM_HEADS.get(model.config.model_type)
         self.head = getattr(model, head_name) if head_name else None
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                labels: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         selected = labels != -100
         if self.head is None:  # any other architecture: the stock head on every position
             logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
             return F.cross_entropy(logits[selected].float(), labels[selected], reduction="sum")
-        hidden = self.model.base_model(input_ids=input_ids,
-                                       attention_mask=attention_mask).last_hidden_state
+        hidden = self.model.base_model(
+            input_ids=input_ids, attention_mask=attention_mask
+        ).last_hidden_state
         logits = self.head(hidden[selected])
         return F.cross_entropy(logits.float(), labels[selected], reduction="sum")
 
@@ -44,12 +45,14 @@ class CausalLMObjective(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                labels: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
         targets = F.pad(labels[:, 1:], (0, 1), value=-100)
-        return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(),
-                               ignore_index=-100, reduction="sum")
+        return F.cross_entropy(
+            logits.flatten(0, 1).float(), targets.flatten(), ignore_index=-100, reduction="sum"
+        )
 
 
 class ClassificationObjective(nn.Module):
@@ -60,8 +63,8 @@ class ClassificationObjective(nn.Module):
         self.model = model
         self.register_buffer("class_weights", class_weights, persistent=False)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                labels: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
         logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits
-        return F.cross_entropy(logits.float(), labels, weight=self.class_weights,
-                               reduction="sum")
+        return F.cross_entropy(logits.float(), labels, weight=self.class_weights, reduction="sum")

@@ -28,7 +28,10 @@ def token_dtype(vocab_size: int) -> np.dtype:
 
 
 def write_packed_tokens(
-    path: Path, batches: Iterable[Sequence[Sequence[int]]], vocab_size: int, sep_id: int,
+    path: Path,
+    batches: Iterable[Sequence[Sequence[int]]],
+    vocab_size: int,
+    sep_id: int,
     special_ids: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Stream batches of tokenized documents into `path` (written to a temp folder, then

@@ -13,8 +13,14 @@ from lmforge.modeling.trainer import TrainConfig, TrainResult, train
 from lmforge.tracking.mlflow_logging import StepLogger
 
 # Training keys that do not change the result; they stay out of the checkpoint key.
-_NOT_SEMANTIC = {"progress_bar", "log_every", "keep_checkpoints", "keep_checkpoints_on_success",
-                 "device", "compile"}
+_NOT_SEMANTIC = {
+    "progress_bar",
+    "log_every",
+    "keep_checkpoints",
+    "keep_checkpoints_on_success",
+    "device",
+    "compile",
+}
 
 
 def config_key(parts: dict[str, Any]) -> str:
@@ -23,9 +29,14 @@ def config_key(parts: dict[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def run_training(model: Any, task: Any, training: dict[str, Any], stage: str,
-                 fingerprint: dict[str, Any], checkpoint_dir: str | None
-                 ) -> tuple[TrainResult, StepLogger]:
+def run_training(
+    model: Any,
+    task: Any,
+    training: dict[str, Any],
+    stage: str,
+    fingerprint: dict[str, Any],
+    checkpoint_dir: str | None,
+) -> tuple[TrainResult, StepLogger]:
     """Train with the stage's `training` parameters; curves go to MLflow as `<stage>.<name>`.
 
     The checkpoint folder is `<checkpoint_dir>/<stage>/<key>`, the key hashing `fingerprint`

@@ -35,8 +35,9 @@ class Task(Protocol):
 
     def global_batch(self, step: int, batch_size: int) -> Batch: ...
 
-    def evaluate(self, objective: nn.Module, device: torch.device, precision: str,
-                 batch_size: int) -> dict[str, float]: ...
+    def evaluate(
+        self, objective: nn.Module, device: torch.device, precision: str, batch_size: int
+    ) -> dict[str, float]: ...
 
 
 def normalizer(batch: Batch) -> float:
@@ -44,8 +45,9 @@ def normalizer(batch: Batch) -> float:
     return float(batch["normalizer"])
 
 
-def _pad(sequences: Sequence[Sequence[int]], pad_id: int, length: int | None = None
-         ) -> tuple[torch.Tensor, torch.Tensor]:
+def _pad(
+    sequences: Sequence[Sequence[int]], pad_id: int, length: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     width = length or max(len(s) for s in sequences)
     ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
@@ -69,6 +71,7 @@ class SpecialIds:
 
 def special_ids_of(tokenizer: Any) -> SpecialIds:
     """Padding, start, separator and mask ids, whichever names the tokenizer uses."""
+
     def first(*names: str) -> int:
         for name in names:
             value = getattr(tokenizer, name, None)
@@ -76,15 +79,22 @@ def special_ids_of(tokenizer: Any) -> SpecialIds:
                 return int(value)
         return -1
 
-    return SpecialIds(pad=first("pad_token_id", "eos_token_id"),
-                      cls=first("cls_token_id", "bos_token_id"),
-                      sep=first("sep_token_id", "eos_token_id"),
-                      mask=first("mask_token_id"), vocab_size=len(tokenizer))
+    return SpecialIds(
+        pad=first("pad_token_id", "eos_token_id"),
+        cls=first("cls_token_id", "bos_token_id"),
+        sep=first("sep_token_id", "eos_token_id"),
+        mask=first("mask_token_id"),
+        vocab_size=len(tokenizer),
+    )
 
 
-def mask_tokens(ids: torch.Tensor, attention: torch.Tensor, special: SpecialIds,
-                generator: torch.Generator, probability: float = 0.15
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+def mask_tokens(
+    ids: torch.Tensor,
+    attention: torch.Tensor,
+    special: SpecialIds,
+    generator: torch.Generator,
+    probability: float = 0.15,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT masking: pick `probability` of the real tokens; 80% → [MASK], 10% → a random
     token, 10% kept. Returns (inputs, labels) with -100 where no prediction is asked."""
     candidates = attention.bool() & (ids != special.cls) & (ids != special.sep)
@@ -109,10 +119,18 @@ class LanguageModelingTask:
     mode = "min"
     monitor = "val_loss"
 
-    def __init__(self, tokens: PackedTokens, objective_name: str, special: SpecialIds,
-                 seq_len: int, seed: int, val_fraction: float = 0.02,
-                 mask_probability: float = 0.15, eval_windows: int = 256,
-                 pack_documents: bool = True) -> None:
+    def __init__(
+        self,
+        tokens: PackedTokens,
+        objective_name: str,
+        special: SpecialIds,
+        seq_len: int,
+        seed: int,
+        val_fraction: float = 0.02,
+        mask_probability: float = 0.15,
+        eval_windows: int = 256,
+        pack_documents: bool = True,
+    ) -> None:
         if tokens.n_docs < 2:
             raise ValueError(f"{tokens.path}: need at least 2 documents, got {tokens.n_docs}")
         self.tokens, self.objective_name, self.special = tokens, objective_name, special
@@ -121,12 +139,16 @@ class LanguageModelingTask:
         held_out = min(max(1, round(tokens.n_docs * val_fraction)), tokens.n_docs - 1)
         self.n_train_docs = tokens.n_docs - held_out
         self.train_token_limit = int(tokens.offsets[self.n_train_docs])
-        self.eval_docs = np.unique(np.linspace(self.n_train_docs, tokens.n_docs - 1,
-                                               num=min(eval_windows, held_out)).astype(int))
+        self.eval_docs = np.unique(
+            np.linspace(
+                self.n_train_docs, tokens.n_docs - 1, num=min(eval_windows, held_out)
+            ).astype(int)
+        )
 
     def objective(self, model: nn.Module) -> nn.Module:
-        return MaskedLMObjective(model) if self.objective_name == "mlm" else CausalLMObjective(
-            model)
+        return (
+            MaskedLMObjective(model) if self.objective_name == "mlm" else CausalLMObjective(model)
+        )
 
     def steps_per_epoch(self, batch_size: int) -> int:
         if not self.pack_documents:
@@ -140,19 +162,26 @@ class LanguageModelingTask:
 
     def _batch(self, docs: Sequence[int], limit: int | None, seed: Sequence[int]) -> Batch:
         windows = [self._window(d, limit) for d in docs]
-        ids, attention = _pad(windows, self.special.pad,
-                              self.seq_len if self.pack_documents else None)
+        ids, attention = _pad(
+            windows, self.special.pad, self.seq_len if self.pack_documents else None
+        )
         if self.objective_name == "mlm":
-            generator = torch.Generator().manual_seed(int(np.random.SeedSequence(seed)
-                                                          .generate_state(1)[0]))
-            inputs, labels = mask_tokens(ids, attention, self.special, generator,
-                                         self.mask_probability)
+            generator = torch.Generator().manual_seed(
+                int(np.random.SeedSequence(seed).generate_state(1)[0])
+            )
+            inputs, labels = mask_tokens(
+                ids, attention, self.special, generator, self.mask_probability
+            )
             count = (labels != -100).sum()
         else:
             inputs, labels = ids, torch.where(attention.bool(), ids, torch.full_like(ids, -100))
             count = (labels[:, 1:] != -100).sum()
-        return {"input_ids": inputs, "attention_mask": attention, "labels": labels,
-                "normalizer": count}
+        return {
+            "input_ids": inputs,
+            "attention_mask": attention,
+            "labels": labels,
+            "normalizer": count,
+        }
 
     def global_batch(self, step: int, batch_size: int) -> Batch:
         rng = np.random.default_rng([self.seed, step])
@@ -161,12 +190,13 @@ class LanguageModelingTask:
 
     def eval_batches(self, batch_size: int) -> Iterator[Batch]:
         for start in range(0, len(self.eval_docs), batch_size):
-            docs = self.eval_docs[start:start + batch_size].tolist()
+            docs = self.eval_docs[start : start + batch_size].tolist()
             yield self._batch(docs, None, [self.seed, 10**9 + start])
 
     @torch.no_grad()
-    def evaluate(self, objective: nn.Module, device: torch.device, precision: str,
-                 batch_size: int) -> dict[str, float]:
+    def evaluate(
+        self, objective: nn.Module, device: torch.device, precision: str, batch_size: int
+    ) -> dict[str, float]:
         total, count = 0.0, 0.0
         for batch in self.eval_batches(batch_size):
             with autocast(device, precision):
@@ -183,9 +213,17 @@ class ClassificationTask:
     monitor = "val_macro_f1"
     BUCKET_POOL = 50  # batches whose rows are sorted by length together
 
-    def __init__(self, train_ids: Sequence[Sequence[int]], train_labels: Sequence[int],
-                 val_ids: Sequence[Sequence[int]], val_labels: Sequence[int], pad_id: int,
-                 n_classes: int, seed: int, class_weights: torch.Tensor | None = None) -> None:
+    def __init__(
+        self,
+        train_ids: Sequence[Sequence[int]],
+        train_labels: Sequence[int],
+        val_ids: Sequence[Sequence[int]],
+        val_labels: Sequence[int],
+        pad_id: int,
+        n_classes: int,
+        seed: int,
+        class_weights: torch.Tensor | None = None,
+    ) -> None:
         if not train_ids:
             raise ValueError("the training split is empty")
         self.train_ids, self.train_labels = list(train_ids), np.array(train_labels)
@@ -209,13 +247,13 @@ class ClassificationTask:
             rng = np.random.default_rng([self.seed, epoch])
             order = rng.permutation(len(self.train_ids))
             n_batches = self.steps_per_epoch(batch_size)
-            order = order[:n_batches * batch_size]
+            order = order[: n_batches * batch_size]
             pool = batch_size * self.BUCKET_POOL
             batches = []
             for start in range(0, len(order), pool):
-                chunk = order[start:start + pool]
+                chunk = order[start : start + pool]
                 chunk = chunk[np.argsort(self._lengths[chunk], kind="stable")]
-                batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+                batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
             self._plan = [batches[i] for i in rng.permutation(len(batches))]
             self._plan_key = (epoch, batch_size)
         return self._plan
@@ -228,12 +266,17 @@ class ClassificationTask:
         labels = torch.as_tensor(self.train_labels[index], dtype=torch.long)
         weights = self.class_weights
         count = weights[labels].sum() if weights is not None else torch.tensor(float(len(index)))
-        return {"input_ids": ids, "attention_mask": attention, "labels": labels,
-                "normalizer": count}
+        return {
+            "input_ids": ids,
+            "attention_mask": attention,
+            "labels": labels,
+            "normalizer": count,
+        }
 
     @torch.no_grad()
-    def evaluate(self, objective: nn.Module, device: torch.device, precision: str,
-                 batch_size: int) -> dict[str, float]:
+    def evaluate(
+        self, objective: nn.Module, device: torch.device, precision: str, batch_size: int
+    ) -> dict[str, float]:
         model = objective.model
         logits = predict_logits(model, self.val_ids, self.pad_id, device, precision, batch_size)
         labels = torch.as_tensor(self.val_labels, dtype=torch.long)
@@ -242,9 +285,15 @@ class ClassificationTask:
         return {
             "val_loss": loss,
             "val_accuracy": float(accuracy_score(self.val_labels, predicted)),
-            "val_macro_f1": float(f1_score(self.val_labels, predicted, average="macro",
-                                           labels=list(range(self.n_classes)),
-                                           zero_division=0)),
+            "val_macro_f1": float(
+                f1_score(
+                    self.val_labels,
+                    predicted,
+                    average="macro",
+                    labels=list(range(self.n_classes)),
+                    zero_division=0,
+                )
+            ),
         }
 
 
@@ -253,8 +302,14 @@ def _to(batch: Batch, device: torch.device) -> Batch:
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, sequences: Sequence[Sequence[int]], pad_id: int,
-                   device: torch.device, precision: str, batch_size: int) -> torch.Tensor:
+def predict_logits(
+    model: nn.Module,
+    sequences: Sequence[Sequence[int]],
+    pad_id: int,
+    device: torch.device,
+    precision: str,
+    batch_size: int,
+) -> torch.Tensor:
     """Classifier logits (float32, CPU) for tokenized `sequences`, in order; batches are formed
     from length-sorted sequences to waste little on padding."""
     was_training = model.training
@@ -262,7 +317,7 @@ def predict_logits(model: nn.Module, sequences: Sequence[Sequence[int]], pad_id:
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
     out = torch.empty((len(sequences), model.config.num_labels), dtype=torch.float32)
     for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
+        chunk = order[start : start + batch_size]
         ids, attention = _pad([sequences[i] for i in chunk], pad_id)
         with autocast(device, precision):
             logits = model(input_ids=ids.to(device), attention_mask=attention.to(device)).logits

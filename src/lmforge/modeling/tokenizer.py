@@ -19,17 +19,22 @@ _CJK_CHAR = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
 
 
 def train_tokenizer(
-    texts: Iterable[str], vocab_size: int, min_frequency: int = 2, lowercase: bool = True,
+    texts: Iterable[str],
+    vocab_size: int,
+    min_frequency: int = 2,
+    lowercase: bool = True,
     model_max_length: int = 512,
 ) -> PreTrainedTokenizerFast:
     """Train on `texts` (any iterable, streamed) and wrap as a `PreTrainedTokenizerFast`."""
     tokenizer = Tokenizer(models.BPE(unk_token=UNK))
     steps = [normalizers.NFKC()] + ([normalizers.Lowercase()] if lowercase else [])
     tokenizer.normalizer = normalizers.Sequence(steps)
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(_CJK_CHAR), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-    ])
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(_CJK_CHAR), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ]
+    )
     tokenizer.decoder = decoders.ByteLevel()
     trainer = tk_trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -46,6 +51,11 @@ def train_tokenizer(
         special_tokens=[(CLS, cls_id), (SEP, sep_id)],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token=UNK, pad_token=PAD, cls_token=CLS,
-        sep_token=SEP, mask_token=MASK, model_max_length=model_max_length,
+        tokenizer_object=tokenizer,
+        unk_token=UNK,
+        pad_token=PAD,
+        cls_token=CLS,
+        sep_token=SEP,
+        mask_token=MASK,
+        model_max_length=model_max_length,
     )

@@ -122,23 +122,37 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if not named:
         raise ValueError("the model has no trainable parameter")
-    scales = (layer_lr_scales(model, config.layer_lr_decay) if config.layer_lr_decay != 1.0
-              else {})
+    scales = layer_lr_scales(model, config.layer_lr_decay) if config.layer_lr_decay != 1.0 else {}
     groups: dict[tuple[bool, float], list[nn.Parameter]] = {}
     for name, parameter in named:
         key = (parameter.dim() >= 2, scales.get(name, 1.0))
         groups.setdefault(key, []).append(parameter)
     fused = all(p.device.type in ("cpu", "cuda") for _, p in named)  # one kernel per step
     return torch.optim.AdamW(
-        [{"params": params, "weight_decay": config.weight_decay if decays else 0.0,
-          "lr": config.lr * scale}
-         for (decays, scale), params in sorted(groups.items(), key=lambda g: (not g[0][0],
-                                                                              -g[0][1]))],
-        lr=config.lr, betas=config.betas, fused=fused)
+        [
+            {
+                "params": params,
+                "weight_decay": config.weight_decay if decays else 0.0,
+                "lr": config.lr * scale,
+            }
+            for (decays, scale), params in sorted(
+                groups.items(), key=lambda g: (not g[0][0], -g[0][1])
+            )
+        ],
+        lr=config.lr,
+        betas=config.betas,
+        fused=fused,
+    )
 
 
-def _seconds_per_step(objective: nn.Module, task: Task, config: TrainConfig,
-                      device: torch.device, precision: str, steps: int = 5) -> float:
+def _seconds_per_step(
+    objective: nn.Module,
+    task: Task,
+    config: TrainConfig,
+    device: torch.device,
+    precision: str,
+    steps: int = 5,
+) -> float:
     """Wall time of an optimizer step (the fastest of `steps`), measured on a throwaway copy:
     the real model, optimizer and random state are untouched."""
     trial = copy.deepcopy(objective)
@@ -164,8 +178,9 @@ def _to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str
     return {k: v.to(device, non_blocking=True) for k, v in batch.items() if k != "normalizer"}
 
 
-def _micro_batches(batch: dict[str, torch.Tensor], ctx: distributed.DistContext,
-                   accum: int) -> list[dict[str, torch.Tensor]]:
+def _micro_batches(
+    batch: dict[str, torch.Tensor], ctx: distributed.DistContext, accum: int
+) -> list[dict[str, torch.Tensor]]:
     """This rank's micro-batches: the global batch cut in world_size × accum pieces."""
     pieces = ctx.world_size * accum
     keys = [k for k in batch if k != "normalizer"]
@@ -202,8 +217,14 @@ class _Progress:
 class _Trainer:
     """State of one process of one training run."""
 
-    def __init__(self, model: nn.Module, task: Task, config: TrainConfig,
-                 checkpoint_root: Path | None, callbacks: Sequence[StepCallback]) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        task: Task,
+        config: TrainConfig,
+        checkpoint_root: Path | None,
+        callbacks: Sequence[StepCallback],
+    ) -> None:
         self.task, self.config, self.callbacks = task, config, callbacks
         self.ctx = distributed.setup(resolve_device(config.device).type)
         self.device = resolve_device(config.device, self.ctx.local_rank)
@@ -219,8 +240,9 @@ class _Trainer:
             self.total = self._fit_budget(config.budget_minutes)
         self.optimizer = build_optimizer(model, config)
         self.scheduler = self._scheduler()
-        self.manager = (CheckpointManager(checkpoint_root, config.keep_checkpoints)
-                        if checkpoint_root else None)
+        self.manager = (
+            CheckpointManager(checkpoint_root, config.keep_checkpoints) if checkpoint_root else None
+        )
         self.progress = _Progress()
         self._best_in_memory: dict[str, torch.Tensor] | None = None
         wrapped: nn.Module = self.objective
@@ -236,19 +258,26 @@ class _Trainer:
 
     def _scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
         return torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lr_lambda(self.total, self.config.warmup_ratio,
-                                      self.config.min_lr_ratio))
+            self.optimizer,
+            lr_lambda(self.total, self.config.warmup_ratio, self.config.min_lr_ratio),
+        )
 
     def _fit_budget(self, minutes: float) -> int:
         """The planned steps, capped by what fits in `minutes` at the measured step time
         (rank 0 measures, every rank agrees; a resumed run keeps its checkpoint's plan)."""
         planned = self.total
         if self.ctx.is_main:
-            seconds = _seconds_per_step(self.objective, self.task, self.config, self.device,
-                                        self.precision)
+            seconds = _seconds_per_step(
+                self.objective, self.task, self.config, self.device, self.precision
+            )
             planned = max(1, min(self.total, int(minutes * 60 / seconds)))
-            logger.info("Budget %.1f min at %.3f s/step: %d steps (of %d planned)", minutes,
-                        seconds, planned, self.total)
+            logger.info(
+                "Budget %.1f min at %.3f s/step: %d steps (of %d planned)",
+                minutes,
+                seconds,
+                planned,
+                self.total,
+            )
         return int(distributed.broadcast(self.ctx, planned))
 
     # ---- checkpoints -------------------------------------------------------------------------
@@ -266,12 +295,16 @@ class _Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         rng = state["rng"]
         _set_rng_state(rng[self.ctx.rank] if self.ctx.rank < len(rng) else rng[0])
-        self.progress = _Progress(step=int(state["step"]), best=state["best"],
-                                  bad_evals=int(state["bad_evals"]),
-                                  history=list(state["history"]),
-                                  last_eval=dict(state["last_eval"]))
-        logger.info("Resumed from %s (step %d of %d)", checkpoint.path, self.progress.step,
-                    self.total)
+        self.progress = _Progress(
+            step=int(state["step"]),
+            best=state["best"],
+            bad_evals=int(state["bad_evals"]),
+            history=list(state["history"]),
+            last_eval=dict(state["last_eval"]),
+        )
+        logger.info(
+            "Resumed from %s (step %d of %d)", checkpoint.path, self.progress.step, self.total
+        )
         if self.ctx.is_main:
             for row in self.progress.history:
                 self._emit(int(row["step"]), row)
@@ -281,19 +314,28 @@ class _Trainer:
         rng = distributed.gather(self.ctx, _rng_state())
         if self.ctx.is_main and self.manager is not None:
             progress = self.progress
-            self.manager.save(progress.step, self.model, {
-                "step": progress.step, "total": self.total, "best": progress.best,
-                "bad_evals": progress.bad_evals,
-                "history": progress.history, "last_eval": progress.last_eval,
-                "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(), "rng": rng,
-            })
+            self.manager.save(
+                progress.step,
+                self.model,
+                {
+                    "step": progress.step,
+                    "total": self.total,
+                    "best": progress.best,
+                    "bad_evals": progress.bad_evals,
+                    "history": progress.history,
+                    "last_eval": progress.last_eval,
+                    "optimizer": self.optimizer.state_dict(),
+                    "scheduler": self.scheduler.state_dict(),
+                    "rng": rng,
+                },
+            )
         distributed.barrier(self.ctx)
 
     # ---- evaluation and logging --------------------------------------------------------------
     def _emit(self, step: int, row: dict[str, float]) -> None:
-        metrics = {k: v for k, v in row.items() if k != "step" and v is not None
-                   and math.isfinite(v)}
+        metrics = {
+            k: v for k, v in row.items() if k != "step" and v is not None and math.isfinite(v)
+        }
         for callback in self.callbacks:
             callback(step, metrics)
 
@@ -302,8 +344,9 @@ class _Trainer:
         stop = False
         if self.ctx.is_main:
             self.objective.eval()
-            metrics = self.task.evaluate(self.objective, self.device, self.precision,
-                                         self.config.eval_batch_size)
+            metrics = self.task.evaluate(
+                self.objective, self.device, self.precision, self.config.eval_batch_size
+            )
             self.objective.train()
             value = metrics[self.task.monitor]
             if self.progress.improved(value, self.task.mode):
@@ -316,8 +359,12 @@ class _Trainer:
             self.progress.last_eval = metrics
             self._record({"step": self.progress.step, **metrics})
             if stop:
-                logger.info("Early stopping at step %d: %s has not improved for %d evaluations",
-                            self.progress.step, self.task.monitor, patience)
+                logger.info(
+                    "Early stopping at step %d: %s has not improved for %d evaluations",
+                    self.progress.step,
+                    self.task.monitor,
+                    patience,
+                )
         return bool(distributed.broadcast(self.ctx, stop))
 
     def _record(self, row: dict[str, float]) -> None:
@@ -328,8 +375,9 @@ class _Trainer:
         if self.manager is not None:
             self.manager.save_best(self.model)
         else:
-            self._best_in_memory = {k: v.detach().to("cpu", copy=True)
-                                    for k, v in self.model.state_dict().items()}
+            self._best_in_memory = {
+                k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()
+            }
 
     def _restore_best(self) -> None:
         restored = False
@@ -340,8 +388,9 @@ class _Trainer:
                 self.model.load_state_dict(self._best_in_memory)
                 restored = True
         if restored:
-            logger.info("Restored the best weights (%s = %.4f)", self.task.monitor,
-                        self.progress.best)
+            logger.info(
+                "Restored the best weights (%s = %.4f)", self.task.monitor, self.progress.best
+            )
 
     # ---- the loop ----------------------------------------------------------------------------
     def run(self) -> TrainResult:
@@ -349,8 +398,13 @@ class _Trainer:
         self.objective.train()
         if progress.step == 0 and not progress.last_eval:
             self._evaluate()
-        bar = tqdm(total=self.total, initial=progress.step, desc="train", mininterval=2.0,
-                   disable=not (ctx.is_main and config.progress_bar))
+        bar = tqdm(
+            total=self.total,
+            initial=progress.step,
+            desc="train",
+            mininterval=2.0,
+            disable=not (ctx.is_main and config.progress_bar),
+        )
         running = torch.zeros((), device=self.device)
         window_steps, window_tokens, window_flops = 0, 0, 0.0
         tokens_seen, flops_seen, train_time = 0, 0.0, 0.0
@@ -362,8 +416,11 @@ class _Trainer:
             micro = _micro_batches(batch, ctx, config.grad_accum_steps)
             for index, piece in enumerate(micro):
                 last = index == len(micro) - 1
-                sync = (self.wrapped.no_sync() if ctx.enabled and not last
-                        and hasattr(self.wrapped, "no_sync") else contextlib.nullcontext())
+                sync = (
+                    self.wrapped.no_sync()
+                    if ctx.enabled and not last and hasattr(self.wrapped, "no_sync")
+                    else contextlib.nullcontext()
+                )
                 with sync, autocast(self.device, self.precision):
                     loss = self.wrapped(**_to_device(piece, self.device)) / total_items
                 (loss * ctx.world_size).backward()
@@ -386,10 +443,13 @@ class _Trainer:
                 loss_value = float(distributed.all_reduce_sum(ctx, running).item()) / window_steps
                 tokens_seen, flops_seen = tokens_seen + window_tokens, flops_seen + window_flops
                 train_time += elapsed
-                row = {"step": progress.step, "train_loss": loss_value,
-                       "lr": self.scheduler.get_last_lr()[0],
-                       "tokens_per_s": window_tokens / elapsed,
-                       "mfu": mfu(window_flops / elapsed, self.peak)}
+                row = {
+                    "step": progress.step,
+                    "train_loss": loss_value,
+                    "lr": self.scheduler.get_last_lr()[0],
+                    "tokens_per_s": window_tokens / elapsed,
+                    "mfu": mfu(window_flops / elapsed, self.peak),
+                }
                 if ctx.is_main:
                     self._record(row)
                 bar.set_postfix(loss=f"{loss_value:.4f}", tok_s=f"{row['tokens_per_s']:.0f}")
@@ -400,8 +460,9 @@ class _Trainer:
             if progress.step % config.eval_every == 0 or progress.step == self.total:
                 stop = self._evaluate()
                 window_start = time.perf_counter()
-            if self.manager is not None and (progress.step % config.checkpoint_every == 0
-                                             or progress.step == self.total or stop):
+            if self.manager is not None and (
+                progress.step % config.checkpoint_every == 0 or progress.step == self.total or stop
+            ):
                 self._checkpoint()
                 window_start = time.perf_counter()
         bar.close()
@@ -409,24 +470,42 @@ class _Trainer:
         summary = {
             "tokens_per_s": tokens_seen / train_time if train_time else 0.0,
             "mfu": mfu(flops_seen / train_time, self.peak) if train_time else None,
-            "peak_memory_gb": (torch.cuda.max_memory_allocated(self.device) / 2**30
-                               if self.device.type == "cuda" else None),
+            "peak_memory_gb": (
+                torch.cuda.max_memory_allocated(self.device) / 2**30
+                if self.device.type == "cuda"
+                else None
+            ),
             "steps": progress.step,
             "world_size": ctx.world_size,
         }
-        return TrainResult(self.model, progress.history, progress.last_eval, progress.best,
-                           progress.step, self.resumed_from,
-                           {k: v for k, v in summary.items() if v is not None})
+        return TrainResult(
+            self.model,
+            progress.history,
+            progress.last_eval,
+            progress.best,
+            progress.step,
+            self.resumed_from,
+            {k: v for k, v in summary.items() if v is not None},
+        )
 
     def finish(self, success: bool) -> None:
-        if (success and self.ctx.is_main and self.manager is not None
-                and not self.config.keep_checkpoints_on_success):
+        if (
+            success
+            and self.ctx.is_main
+            and self.manager is not None
+            and not self.config.keep_checkpoints_on_success
+        ):
             self.manager.clear()
         distributed.barrier(self.ctx)
 
 
-def _train_here(model: nn.Module, task: Task, config: TrainConfig, checkpoint_root: Path | None,
-                callbacks: Sequence[StepCallback]) -> TrainResult:
+def _train_here(
+    model: nn.Module,
+    task: Task,
+    config: TrainConfig,
+    checkpoint_root: Path | None,
+    callbacks: Sequence[StepCallback],
+) -> TrainResult:
     trainer = _Trainer(model, task, config, checkpoint_root, callbacks)
     result = trainer.run()
     trainer.finish(success=True)
@@ -434,9 +513,14 @@ def _train_here(model: nn.Module, task: Task, config: TrainConfig, checkpoint_ro
     return result
 
 
-def _distributed_entry(model: nn.Module, task: Task, config: TrainConfig,
-                       checkpoint_root: Path | None, callbacks: Sequence[StepCallback],
-                       result_dir: str) -> dict[str, Any] | None:
+def _distributed_entry(
+    model: nn.Module,
+    task: Task,
+    config: TrainConfig,
+    checkpoint_root: Path | None,
+    callbacks: Sequence[StepCallback],
+    result_dir: str,
+) -> dict[str, Any] | None:
     """One process under the elastic launcher; rank 0 hands its weights back through a file.
 
     The launcher passes tensors through shared memory: every rank would update the very same
@@ -451,13 +535,23 @@ def _distributed_entry(model: nn.Module, task: Task, config: TrainConfig,
     distributed.teardown(ctx)
     if not main:
         return None
-    return {"history": result.history, "final_metrics": result.final_metrics,
-            "best_metric": result.best_metric, "steps": result.steps,
-            "resumed_from": result.resumed_from, "summary": result.summary}
+    return {
+        "history": result.history,
+        "final_metrics": result.final_metrics,
+        "best_metric": result.best_metric,
+        "steps": result.steps,
+        "resumed_from": result.resumed_from,
+        "summary": result.summary,
+    }
 
 
-def train(model: nn.Module, task: Task, config: TrainConfig, checkpoint_root: Path | None = None,
-          callbacks: Sequence[StepCallback] = ()) -> TrainResult:
+def train(
+    model: nn.Module,
+    task: Task,
+    config: TrainConfig,
+    checkpoint_root: Path | None = None,
+    callbacks: Sequence[StepCallback] = (),
+) -> TrainResult:
     """Train `model` on `task`; with `config.devices > 1`, in that many processes under DDP.
 
     `checkpoint_root` is this configuration's checkpoint folder: an intact checkpoint there is
@@ -465,8 +559,11 @@ def train(model: nn.Module, task: Task, config: TrainConfig, checkpoint_root: Pa
     """
     if config.devices > 1 and not distributed.launched_by_torchrun():
         with tempfile.TemporaryDirectory(prefix="lmforge-ddp-") as result_dir:
-            out = distributed.launch(_distributed_entry, (model, task, config, checkpoint_root,
-                                                          callbacks, result_dir), config.devices)
+            out = distributed.launch(
+                _distributed_entry,
+                (model, task, config, checkpoint_root, callbacks, result_dir),
+                config.devices,
+            )
             load_model(model, os.path.join(result_dir, "final.safetensors"))
         return TrainResult(model=model, **out)
     return _train_here(model, task, config, checkpoint_root, callbacks)

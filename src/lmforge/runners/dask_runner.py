@@ -58,19 +58,30 @@ def configure(settings: dict[str, Any]) -> None:
     _SETTINGS.update(settings or {})
 
 
-def local_cluster(cpu_workers: int = 1, gpu_workers: int = 1, threads_per_worker: int = 1,
-                  processes: bool = True, **kwargs: Any) -> SpecCluster:
+def local_cluster(
+    cpu_workers: int = 1,
+    gpu_workers: int = 1,
+    threads_per_worker: int = 1,
+    processes: bool = True,
+    **kwargs: Any,
+) -> SpecCluster:
     """A cluster on this machine with `gpu_workers` workers declaring the GPU resource (one
     each) and `cpu_workers` plain workers, like the GPU and CPU pools of a real deployment."""
     worker_class = Nanny if processes else Worker
     options = {"nthreads": threads_per_worker}
-    workers = {f"cpu-{i}": {"cls": worker_class, "options": dict(options)}
-               for i in range(cpu_workers)}
-    workers.update({f"gpu-{i}": {"cls": worker_class,
-                                 "options": {**options, "resources": {GPU_RESOURCE: 1}}}
-                    for i in range(gpu_workers)})
-    scheduler = {"cls": Scheduler, "options": {"dashboard_address": None,
-                                                         "host": "127.0.0.1"}}
+    workers = {
+        f"cpu-{i}": {"cls": worker_class, "options": dict(options)} for i in range(cpu_workers)
+    }
+    workers.update(
+        {
+            f"gpu-{i}": {
+                "cls": worker_class,
+                "options": {**options, "resources": {GPU_RESOURCE: 1}},
+            }
+            for i in range(gpu_workers)
+        }
+    )
+    scheduler = {"cls": Scheduler, "options": {"dashboard_address": None, "host": "127.0.0.1"}}
     return SpecCluster(workers=workers, scheduler=scheduler, **kwargs)
 
 
@@ -89,23 +100,35 @@ def _joined_mlflow_run(tracking_uri: str | None, run_id: str | None) -> Iterator
         mlflow.end_run(status="RUNNING")
 
 
-def run_node_on_worker(node: Node, catalog: Any, run_id: str | None, project_dir: str,
-                       tracking_uri: str | None, mlflow_run_id: str | None,
-                       *upstream: str) -> str:
+def run_node_on_worker(
+    node: Node,
+    catalog: Any,
+    run_id: str | None,
+    project_dir: str,
+    tracking_uri: str | None,
+    mlflow_run_id: str | None,
+    *upstream: str,
+) -> str:
     """What one Dask task does: load the node's inputs, run it, save its outputs — from the
     project folder, as `kedro run` would (the catalog's paths are relative to it)."""
     os.chdir(project_dir)
     with _joined_mlflow_run(tracking_uri, mlflow_run_id):
-        Task(node=node, catalog=catalog, hook_manager=_create_hook_manager(), is_async=False,
-             run_id=run_id).execute()
+        Task(
+            node=node,
+            catalog=catalog,
+            hook_manager=_create_hook_manager(),
+            is_async=False,
+            run_id=run_id,
+        ).execute()
     return get_worker().address
 
 
 class DaskRunner(AbstractRunner):
     """Runs a Kedro pipeline on a Dask distributed cluster, pinning `gpu` nodes to GPU workers."""
 
-    def __init__(self, address: str | None = None, is_async: bool = False,
-                 gpu_tag: str = GPU_TAG) -> None:
+    def __init__(
+        self, address: str | None = None, is_async: bool = False, gpu_tag: str = GPU_TAG
+    ) -> None:
         super().__init__(is_async=is_async)
         self._address = address
         self._gpu_tag = gpu_tag
@@ -116,38 +139,50 @@ class DaskRunner(AbstractRunner):
 
     @contextmanager
     def _client(self) -> Iterator[Client]:
-        address = (self._address or os.environ.get("DASK_SCHEDULER_ADDRESS")
-                   or _SETTINGS.get("address"))
+        address = (
+            self._address or os.environ.get("DASK_SCHEDULER_ADDRESS") or _SETTINGS.get("address")
+        )
         if address:
             with Client(address) as client:
                 yield client
             return
-        with local_cluster(**_SETTINGS.get("local_cluster", {})) as cluster, \
-                Client(cluster) as client:
+        with (
+            local_cluster(**_SETTINGS.get("local_cluster", {})) as cluster,
+            Client(cluster) as client,
+        ):
             logger.info("Started a local Dask cluster: %s", cluster.scheduler_address)
             yield client
 
     def _resources(self, node: Node) -> dict[str, float] | None:
         return {GPU_RESOURCE: 1} if self._gpu_tag in node.tags else None
 
-    def _run(self, pipeline: Pipeline, catalog: Any, hook_manager: Any = None,
-             run_id: str | None = None) -> None:
+    def _run(
+        self, pipeline: Pipeline, catalog: Any, hook_manager: Any = None, run_id: str | None = None
+    ) -> None:
         active = mlflow.active_run()
         mlflow_run_id = active.info.run_id if active else None
         tracking_uri = mlflow.get_tracking_uri() if active else None
         dependencies = pipeline.node_dependencies
-        order = list(TopologicalSorter({n: dependencies[n] for n in pipeline.nodes})
-                     .static_order())
+        order = list(TopologicalSorter({n: dependencies[n] for n in pipeline.nodes}).static_order())
         with self._client() as client:
             futures: dict[Node, Future] = {}
             for node in order:
                 self._before_node(hook_manager, node, catalog, run_id)
                 upstream = [futures[n] for n in dependencies[node]]
                 futures[node] = client.submit(
-                    run_node_on_worker, node, catalog, run_id, os.getcwd(), tracking_uri,
+                    run_node_on_worker,
+                    node,
+                    catalog,
+                    run_id,
+                    os.getcwd(),
+                    tracking_uri,
                     mlflow_run_id,
-                    *upstream, key=f"{node.name}-{uuid.uuid4().hex[:8]}", pure=False,
-                    resources=self._resources(node), retries=0)
+                    *upstream,
+                    key=f"{node.name}-{uuid.uuid4().hex[:8]}",
+                    pure=False,
+                    resources=self._resources(node),
+                    retries=0,
+                )
             by_key = {future.key: node for node, future in futures.items()}
             for future in as_completed(list(futures.values())):
                 node = by_key[future.key]
@@ -158,16 +193,25 @@ class DaskRunner(AbstractRunner):
                 logger.info("Completed node %s on %s", node.name, self.node_workers[node.name])
         self._tag_placement(mlflow_run_id)
 
-    def _fail(self, client: Client, futures: dict[Node, Future], node: Node, future: Future,
-              hook_manager: Any, catalog: Any) -> None:
+    def _fail(
+        self,
+        client: Client,
+        futures: dict[Node, Future],
+        node: Node,
+        future: Future,
+        hook_manager: Any,
+        catalog: Any,
+    ) -> None:
         error = future.exception()
         client.cancel([f for f in futures.values() if not f.done()])
         if hook_manager is not None:
-            hook_manager.hook.on_node_error(error=error, node=node, catalog=catalog, inputs={},
-                                            is_async=False, run_id=None)
+            hook_manager.hook.on_node_error(
+                error=error, node=node, catalog=catalog, inputs={}, is_async=False, run_id=None
+            )
         cause = _root_cause(futures, node)
-        raise NodeFailedError(f"Node '{cause.name}' failed on the Dask cluster: "
-                              f"{type(error).__name__}: {error}") from error
+        raise NodeFailedError(
+            f"Node '{cause.name}' failed on the Dask cluster: {type(error).__name__}: {error}"
+        ) from error
 
     @staticmethod
     def _before_node(hook_manager: Any, node: Node, catalog: Any, run_id: str | None) -> None:
@@ -175,10 +219,14 @@ class DaskRunner(AbstractRunner):
         them there); data hooks do not run on workers."""
         if hook_manager is None:
             return
-        params = {name: catalog.load(name) for name in node.inputs
-                  if name.startswith("params:") or name == "parameters"}
-        hook_manager.hook.before_node_run(node=node, catalog=catalog, inputs=params,
-                                          is_async=False, run_id=run_id)
+        params = {
+            name: catalog.load(name)
+            for name in node.inputs
+            if name.startswith("params:") or name == "parameters"
+        }
+        hook_manager.hook.before_node_run(
+            node=node, catalog=catalog, inputs=params, is_async=False, run_id=run_id
+        )
 
     @staticmethod
     def _after_node(hook_manager: Any, node: Node, catalog: Any) -> None:

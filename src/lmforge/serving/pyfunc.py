@@ -28,8 +28,9 @@ def as_text_frame(model_input: Any) -> pd.DataFrame:
     return pd.DataFrame({"text": list(model_input)})
 
 
-def prediction_frame(texts: pd.Series, probabilities: np.ndarray, classes: list[str]
-                     ) -> pd.DataFrame:
+def prediction_frame(
+    texts: pd.Series, probabilities: np.ndarray, classes: list[str]
+) -> pd.DataFrame:
     """Label, one `prob_<class>` column per class, and a flag for rows that were not scored."""
     scored = texts.notna() & (texts.str.len() > 0)
     out = pd.DataFrame(index=texts.index)
@@ -55,9 +56,10 @@ class TextClassifierModel(mlflow.pyfunc.PythonModel):
         serving = ref.side_file(SERVING_FILE) or {}
         self.model = ref.load_classifier().eval()
         self.tokenizer = ref.tokenizer()
-        self.classes = list(serving.get("classes") or
-                            [self.model.config.id2label[i]
-                             for i in range(self.model.config.num_labels)])
+        self.classes = list(
+            serving.get("classes")
+            or [self.model.config.id2label[i] for i in range(self.model.config.num_labels)]
+        )
         self.max_length = int(serving.get("max_length", 128))
 
     def predict(self, context, model_input, params=None):  # untyped: MLflow reads the hints
@@ -68,6 +70,7 @@ class TextClassifierModel(mlflow.pyfunc.PythonModel):
         texts = clean_texts(frame["text"].astype("string").reset_index(drop=True))
         scored = texts.notna() & (texts.str.len() > 0)
         batch_size = int((params or {}).get("batch_size", 64))
-        probabilities = predict_proba(self.model, self.tokenizer, texts[scored].tolist(),
-                                      self.max_length, batch_size)
+        probabilities = predict_proba(
+            self.model, self.tokenizer, texts[scored].tolist(), self.max_length, batch_size
+        )
         return prediction_frame(texts, probabilities, self.classes)

@@ -19,8 +19,9 @@ from mlflow.tracking import MlflowClient
 class StepLogger:
     """A training callback: logs `prefix + name` metrics at each step into one run."""
 
-    def __init__(self, prefix: str, run_id: str | None = None,
-                 tracking_uri: str | None = None) -> None:
+    def __init__(
+        self, prefix: str, run_id: str | None = None, tracking_uri: str | None = None
+    ) -> None:
         active = mlflow.active_run()
         self.prefix = prefix
         self.run_id = run_id or (active.info.run_id if active else None)
@@ -36,14 +37,19 @@ class StepLogger:
         if self._client is None:
             self._client = MlflowClient(tracking_uri=self.tracking_uri)
         now = int(time.time() * 1000)
-        batch = [Metric(f"{self.prefix}{name}", float(value), now, step)
-                 for name, value in metrics.items()
-                 if value is not None and math.isfinite(float(value))]
+        batch = [
+            Metric(f"{self.prefix}{name}", float(value), now, step)
+            for name, value in metrics.items()
+            if value is not None and math.isfinite(float(value))
+        ]
         if batch:
             self._client.log_batch(self.run_id, metrics=batch)
 
 
 def flat_metrics(values: dict[str, Any], prefix: str = "") -> dict[str, dict[str, float]]:
     """`{name: value}` as kedro-mlflow's MlflowMetricsHistoryDataset expects it."""
-    return {f"{prefix}{k}": {"value": float(v), "step": 0} for k, v in values.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    return {
+        f"{prefix}{k}": {"value": float(v), "step": 0}
+        for k, v in values.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    }

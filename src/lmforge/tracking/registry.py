@@ -24,8 +24,18 @@ logger = logging.getLogger(__name__)
 
 METRIC_TAG_PREFIX = "lmforge.test_"
 DECISION_TAG = "lmforge.promotion"
-_RUNTIME_PACKAGES = ("torch", "transformers", "tokenizers", "safetensors", "peft", "pandas",
-                     "pyarrow", "numpy", "scikit-learn", "mlflow")
+_RUNTIME_PACKAGES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "safetensors",
+    "peft",
+    "pandas",
+    "pyarrow",
+    "numpy",
+    "scikit-learn",
+    "mlflow",
+)
 
 
 @dataclass
@@ -39,8 +49,9 @@ class ClassifierCandidate:
     alias: str = "champion"
     metric: str = "macro_f1"
     min_improvement: float = 0.0
-    input_example: list[str] = field(default_factory=lambda: ["Great screen, but the battery "
-                                                              "died.", "屏幕很清晰，推荐！"])
+    input_example: list[str] = field(
+        default_factory=lambda: ["Great screen, but the battery died.", "屏幕很清晰，推荐！"]
+    )
 
 
 @dataclass(frozen=True)
@@ -55,8 +66,11 @@ def signature(classes: list[str]) -> ModelSignature:
     outputs = [ColSpec("string", "label", required=False)]
     outputs += [ColSpec("double", f"prob_{c}", required=False) for c in classes]
     outputs += [ColSpec("string", "flag", required=False)]
-    return ModelSignature(inputs=Schema([ColSpec("string", "text")]), outputs=Schema(outputs),
-                          params=ParamSchema([ParamSpec("batch_size", "long", 64)]))
+    return ModelSignature(
+        inputs=Schema([ColSpec("string", "text")]),
+        outputs=Schema(outputs),
+        params=ParamSchema([ParamSpec("batch_size", "long", 64)]),
+    )
 
 
 def pip_requirements() -> list[str]:
@@ -93,9 +107,15 @@ def _champion(client: MlflowClient, name: str, alias: str) -> Any | None:
         return None
 
 
-def promote_if_better(client: MlflowClient, name: str, version: str, value: float,
-                      alias: str = "champion", metric: str = "macro_f1",
-                      min_improvement: float = 0.0) -> Promotion:
+def promote_if_better(
+    client: MlflowClient,
+    name: str,
+    version: str,
+    value: float,
+    alias: str = "champion",
+    metric: str = "macro_f1",
+    min_improvement: float = 0.0,
+) -> Promotion:
     """Move `alias` to `version` when `value` ≥ champion's value + `min_improvement`."""
     version = str(version)
     client.set_model_version_tag(name, version, f"{METRIC_TAG_PREFIX}{metric}", f"{value:.6f}")
@@ -106,15 +126,23 @@ def promote_if_better(client: MlflowClient, name: str, version: str, value: floa
         best = float(current.tags.get(f"{METRIC_TAG_PREFIX}{metric}", "-inf"))
         promoted = value >= best + min_improvement
         comparison = ">=" if promoted else "<"
-        reason = (f"test {metric} {value:.4f} {comparison} champion v{current.version} "
-                  f"{best:.4f} + margin {min_improvement}")
+        reason = (
+            f"test {metric} {value:.4f} {comparison} champion v{current.version} "
+            f"{best:.4f} + margin {min_improvement}"
+        )
     if promoted:
         client.set_registered_model_alias(name, alias, version)
-    client.set_model_version_tag(name, version, DECISION_TAG,
-                                 ("promoted: " if promoted else "not promoted: ") + reason)
+    client.set_model_version_tag(
+        name, version, DECISION_TAG, ("promoted: " if promoted else "not promoted: ") + reason
+    )
     champion = version if promoted else str(current.version)
-    logger.info("Model %s v%s %s (%s)", name, version,
-                "is the new champion" if promoted else "kept out of the champion alias", reason)
+    logger.info(
+        "Model %s v%s %s (%s)",
+        name,
+        version,
+        "is the new champion" if promoted else "kept out of the champion alias",
+        reason,
+    )
     return Promotion(version, promoted, reason, champion)
 
 
@@ -123,9 +151,20 @@ def register(candidate: ClassifierCandidate) -> Promotion:
     version = log_classifier(candidate)
     client = MlflowClient()
     value = float(candidate.metrics[candidate.metric])
-    promotion = promote_if_better(client, candidate.model_name, version, value,
-                                  candidate.alias, candidate.metric, candidate.min_improvement)
-    mlflow.set_tags({"lmforge.registered_version": version,
-                     "lmforge.promoted": str(promotion.promoted),
-                     DECISION_TAG: promotion.reason})
+    promotion = promote_if_better(
+        client,
+        candidate.model_name,
+        version,
+        value,
+        candidate.alias,
+        candidate.metric,
+        candidate.min_improvement,
+    )
+    mlflow.set_tags(
+        {
+            "lmforge.registered_version": version,
+            "lmforge.promoted": str(promotion.promoted),
+            DECISION_TAG: promotion.reason,
+        }
+    )
     return promotion

@@ -63,22 +63,28 @@ def clean_corpus(
     if cleaning.get("labels"):
         classes = normalize_class_list(cleaning["labels"], aliases)
     else:
-        classes = infer_classes(frame["label"], cleaning["min_label_count"],
-                                cleaning["rare_label_ratio"])
+        classes = infer_classes(
+            frame["label"], cleaning["min_label_count"], cleaning["rare_label_ratio"]
+        )
     conflicting = conflicting_keys(keys, frame["label"], classes)
     unlabeled_last = frame.assign(_key=keys, _unlabeled=frame["label"].isna()).sort_values(
         "_unlabeled", kind="stable"
     )
     duplicated = unlabeled_last["_key"].duplicated() & (unlabeled_last["_key"].str.len() > 0)
     is_duplicate = duplicated.reindex(frame.index) & ~conflicting
-    set_aside = pd.concat([
-        frame[conflicting].assign(stage="clean", reason="label:conflicting_labels"),
-        frame[is_duplicate].assign(stage="clean", reason="text:duplicate"),
-    ]).sort_values("row_id")
+    set_aside = pd.concat(
+        [
+            frame[conflicting].assign(stage="clean", reason="label:conflicting_labels"),
+            frame[is_duplicate].assign(stage="clean", reason="text:duplicate"),
+        ]
+    ).sort_values("row_id")
     if conflicting.any():
-        logger.warning("%d rows quarantined (label:conflicting_labels): the same text carries "
-                       "different labels, e.g. %r", int(conflicting.sum()),
-                       frame.loc[conflicting, "text"].iloc[0][:80])
+        logger.warning(
+            "%d rows quarantined (label:conflicting_labels): the same text carries "
+            "different labels, e.g. %r",
+            int(conflicting.sum()),
+            frame.loc[conflicting, "text"].iloc[0][:80],
+        )
     return frame[~is_duplicate & ~conflicting], build_label_map(classes, aliases), set_aside
 
 
@@ -95,20 +101,21 @@ def validate_corpus(
     With `source.label_column: null` the corpus is all unlabeled text (for pretraining only);
     otherwise at least one labeled row must pass.
     """
-    bounds = LengthBounds(**{k: cleaning[k] for k in LengthBounds.__dataclass_fields__
-                             if k in cleaning})
+    bounds = LengthBounds(
+        **{k: cleaning[k] for k in LengthBounds.__dataclass_fields__ if k in cleaning}
+    )
     schema = clean_schema(label_map["classes"], bounds, require_labels=label_column is not None)
     valid, rejected = reject_invalid_rows(clean, schema)
     hint = _rare_label_hint(rejected, cleaning)
     if hint:
         logger.warning(hint)
-    enforce_reject_budget(rejected, len(clean), validation["max_reject_fraction"], schema.name,
-                          hint)
+    enforce_reject_budget(
+        rejected, len(clean), validation["max_reject_fraction"], schema.name, hint
+    )
     if label_column is not None:
         require_labeled_rows(valid, schema.name)
     set_aside = pd.concat([duplicates, rejected.assign(stage="validate")], ignore_index=True)
-    set_aside = set_aside[list(REJECTED_COLUMNS)].astype({c: STRING for c in
-                                                           REJECTED_COLUMNS[1:]})
+    set_aside = set_aside[list(REJECTED_COLUMNS)].astype({c: STRING for c in REJECTED_COLUMNS[1:]})
     return valid.reset_index(drop=True), set_aside
 
 
@@ -121,27 +128,37 @@ def _rare_label_hint(rejected: pd.DataFrame, cleaning: dict[str, Any]) -> str | 
         return None
     counts = rare.value_counts()
     shown = ", ".join(f"{label!r} ({n})" for label, n in counts.head(10).items())
-    return (f"{len(rare)} row(s) rejected for a label too rare to be a class (seen fewer than "
-            f"cleaning.min_label_count={cleaning['min_label_count']} times, or fewer than "
-            f"cleaning.rare_label_ratio={cleaning['rare_label_ratio']} times the most frequent "
-            f"label): {shown}{' …' if len(counts) > 10 else ''}. If these are real classes, "
-            "lower those parameters or list every class in cleaning.labels")
+    return (
+        f"{len(rare)} row(s) rejected for a label too rare to be a class (seen fewer than "
+        f"cleaning.min_label_count={cleaning['min_label_count']} times, or fewer than "
+        f"cleaning.rare_label_ratio={cleaning['rare_label_ratio']} times the most frequent "
+        f"label): {shown}{' …' if len(counts) > 10 else ''}. If these are real classes, "
+        "lower those parameters or list every class in cleaning.labels"
+    )
 
 
-def _carve_missing_splits(labels: pd.Series, assignment: pd.Series, split: dict[str, Any]
-                          ) -> pd.Series:
+def _carve_missing_splits(
+    labels: pd.Series, assignment: pd.Series, split: dict[str, Any]
+) -> pd.Series:
     """When the data's own split has no labeled validation or test rows (a GLUE-style test set
     without labels, or no such split at all), carve them from the labeled training rows."""
     labeled = labels.notna()
-    missing = [name for name in ("validation", "test")
-               if split["ratios"].get(name, 0) > 0 and not (labeled & (assignment == name)).any()]
+    missing = [
+        name
+        for name in ("validation", "test")
+        if split["ratios"].get(name, 0) > 0 and not (labeled & (assignment == name)).any()
+    ]
     pool = labeled & (assignment == "train")
     if not missing or not pool.any():
         return assignment
     ratios = {"train": split["ratios"]["train"], **{n: split["ratios"][n] for n in missing}}
-    logger.warning("The data has no labeled %s rows: carving them from the %d labeled training "
-                   "rows (stratified, split.ratios %s)", " or ".join(missing), int(pool.sum()),
-                   ratios)
+    logger.warning(
+        "The data has no labeled %s rows: carving them from the %d labeled training "
+        "rows (stratified, split.ratios %s)",
+        " or ".join(missing),
+        int(pool.sum()),
+        ratios,
+    )
     assignment = assignment.copy()
     assignment[pool] = stratified_split(labels[pool], ratios, split["seed"])
     return assignment
@@ -154,7 +171,8 @@ def _require_splits(parts: dict[str, pd.DataFrame]) -> None:
         sizes = {name: len(frame) for name, frame in parts.items()}
         raise DataValidationError(
             f"split check failed: no labeled {', '.join(empty)} rows ({sizes}). Provide more "
-            "labeled rows, or adjust split.ratios / the data's split column")
+            "labeled rows, or adjust split.ratios / the data's split column"
+        )
 
 
 def split_corpus(
@@ -172,11 +190,13 @@ def split_corpus(
     labeled = validated["label"].notna()
     assignment = validated["split"].copy()
     needs_split = labeled & assignment.isna()
-    assignment[needs_split] = stratified_split(validated.loc[needs_split, "label"],
-                                               split["ratios"], split["seed"])
+    assignment[needs_split] = stratified_split(
+        validated.loc[needs_split, "label"], split["ratios"], split["seed"]
+    )
     assignment = _carve_missing_splits(validated["label"], assignment, split)
-    parts = {name: validated[labeled & (assignment == name)] for name in
-             ("train", "validation", "test")}
+    parts = {
+        name: validated[labeled & (assignment == name)] for name in ("train", "validation", "test")
+    }
     if labeled.any():
         _require_splits(parts)
     budgeted = apply_label_budget(parts["train"], split.get("train_label_budget"), split["seed"])
@@ -203,8 +223,9 @@ def augment_train(
     """The training split plus augmented copies (flagged `augmented`), never touching
     validation or test; copies that collide with an existing text are dropped."""
     result = augment_training_rows(train, [validation, test], AugmentationParams(**augmentation))
-    assert_no_leakage({"train": result, "validation": validation, "test": test},
-                      held_out=("validation", "test"))
+    assert_no_leakage(
+        {"train": result, "validation": validation, "test": test}, held_out=("validation", "test")
+    )
     return result
 
 
@@ -238,12 +259,23 @@ def summarize_data(
     return metrics, sample.reset_index(drop=True)
 
 
-def describe_data(source: dict[str, Any], cleaning: dict[str, Any],
-                  validation: dict[str, Any], split: dict[str, Any],
-                  augmentation: dict[str, Any]) -> dict[str, Any]:
+def describe_data(
+    source: dict[str, Any],
+    cleaning: dict[str, Any],
+    validation: dict[str, Any],
+    split: dict[str, Any],
+    augmentation: dict[str, Any],
+) -> dict[str, Any]:
     """The data parameters, carried along with the models so that the run that evaluates a
     classifier shows what data shaped it (`lmforge_lineage.json`)."""
-    return {"data_processing": {"params": {
-        "source": source, "cleaning": cleaning, "validation": validation, "split": split,
-        "augmentation": augmentation,
-    }}}
+    return {
+        "data_processing": {
+            "params": {
+                "source": source,
+                "cleaning": cleaning,
+                "validation": validation,
+                "split": split,
+                "augmentation": augmentation,
+            }
+        }
+    }

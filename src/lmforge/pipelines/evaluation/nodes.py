@@ -25,13 +25,19 @@ def _serving(classifier: ModelRef) -> dict[str, Any]:
     return classifier.side_file(SERVING_FILE) or {"max_length": 128}
 
 
-def predict_test_split(classifier: ModelRef, test: pd.DataFrame, label_map: dict,
-                       evaluation: dict[str, Any]) -> pd.DataFrame:
+def predict_test_split(
+    classifier: ModelRef, test: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
+) -> pd.DataFrame:
     """The test split with the classifier's prediction and class probabilities."""
     classes = list(label_map["classes"])
     model, tokenizer = classifier.load_classifier(), classifier.tokenizer()
-    probabilities = predict_proba(model, tokenizer, test["text"].tolist(),
-                                  _serving(classifier)["max_length"], evaluation["batch_size"])
+    probabilities = predict_proba(
+        model,
+        tokenizer,
+        test["text"].tolist(),
+        _serving(classifier)["max_length"],
+        evaluation["batch_size"],
+    )
     out = test[["text", "label"]].reset_index(drop=True)
     out["predicted"] = [classes[i] for i in probabilities.argmax(axis=1)]
     for i, name in enumerate(classes):
@@ -39,18 +45,21 @@ def predict_test_split(classifier: ModelRef, test: pd.DataFrame, label_map: dict
     return out
 
 
-def score_predictions(predictions: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
-                      ) -> tuple[dict[str, float], dict[str, Any], Any]:
+def score_predictions(
+    predictions: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
+) -> tuple[dict[str, float], dict[str, Any], Any]:
     """Accuracy, macro-F1, per-class scores and calibration; the confusion matrix (JSON, PNG)."""
     classes = list(label_map["classes"])
     probabilities = predictions[[f"prob_{c}" for c in classes]].to_numpy()
-    report = classification_report(label_ids(predictions, classes), probabilities, classes,
-                                   evaluation.get("ece_bins", 10))
+    report = classification_report(
+        label_ids(predictions, classes), probabilities, classes, evaluation.get("ece_bins", 10)
+    )
     return report["metrics"], report["confusion"], confusion_figure(report["confusion"])
 
 
-def measure_latency(classifier: ModelRef, test: pd.DataFrame, evaluation: dict[str, Any]
-                    ) -> dict[str, float]:
+def measure_latency(
+    classifier: ModelRef, test: pd.DataFrame, evaluation: dict[str, Any]
+) -> dict[str, float]:
     """Milliseconds per text at batch size 1, and texts per second at the default batch."""
     model, tokenizer = classifier.load_classifier(), classifier.tokenizer()
     max_length = _serving(classifier)["max_length"]
@@ -64,55 +73,75 @@ def measure_latency(classifier: ModelRef, test: pd.DataFrame, evaluation: dict[s
     start = time.perf_counter()
     predict_proba(model, tokenizer, texts, max_length, evaluation["batch_size"])
     batched = time.perf_counter() - start
-    return {"latency_ms_batch1": 1000.0 * per_text,
-            "throughput_texts_per_s": len(texts) / batched if batched else 0.0,
-            "throughput_batch_size": float(evaluation["batch_size"]),
-            "torch_threads": float(torch.get_num_threads())}
+    return {
+        "latency_ms_batch1": 1000.0 * per_text,
+        "throughput_texts_per_s": len(texts) / batched if batched else 0.0,
+        "throughput_batch_size": float(evaluation["batch_size"]),
+        "torch_threads": float(torch.get_num_threads()),
+    }
 
 
-def tfidf_baseline(train: pd.DataFrame, test: pd.DataFrame, label_map: dict,
-                   evaluation: dict[str, Any]) -> dict[str, float]:
+def tfidf_baseline(
+    train: pd.DataFrame, test: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
+) -> dict[str, float]:
     """TF-IDF (word + character n-grams) + logistic regression on the same splits."""
     return tfidf_scores(train, test, list(label_map["classes"]), evaluation.get("tfidf", {}))
 
 
-def no_pretrain_baseline(pretrained: ModelRef, train: pd.DataFrame, validation: pd.DataFrame,
-                         test: pd.DataFrame, label_map: dict, finetuning: dict[str, Any],
-                         evaluation: dict[str, Any]) -> dict[str, float]:
+def no_pretrain_baseline(
+    pretrained: ModelRef,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    test: pd.DataFrame,
+    label_map: dict,
+    finetuning: dict[str, Any],
+    evaluation: dict[str, Any],
+) -> dict[str, float]:
     """The classifier's architecture, randomly initialized, fine-tuned with the same
     parameters and budget: what pretraining is worth. Empty when disabled."""
     if not evaluation.get("compare_no_pretrain", True):
         return {}
-    return random_init_scores(resolve_init(pretrained, finetuning["init_from"]), train,
-                              validation, test, list(label_map["classes"]), finetuning,
-                              evaluation["batch_size"])
+    return random_init_scores(
+        resolve_init(pretrained, finetuning["init_from"]),
+        train,
+        validation,
+        test,
+        list(label_map["classes"]),
+        finetuning,
+        evaluation["batch_size"],
+    )
 
 
-def assemble_metrics(model_metrics: dict[str, float], tfidf: dict[str, float],
-                     no_pretrain: dict[str, float]) -> dict[str, float]:
+def assemble_metrics(
+    model_metrics: dict[str, float], tfidf: dict[str, float], no_pretrain: dict[str, float]
+) -> dict[str, float]:
     """The flat `metrics.json`: the classifier's scores, the baselines', and the deltas."""
     report = {**model_metrics, **tfidf, **no_pretrain}
     for baseline in ("tfidf_lr", "no_pretrain"):
         for name in KEPT_METRICS:
             if f"{baseline}_{name}" in report:
-                report[f"delta_vs_{baseline}_{name}"] = (report[name]
-                                                         - report[f"{baseline}_{name}"])
+                report[f"delta_vs_{baseline}_{name}"] = report[name] - report[f"{baseline}_{name}"]
     return {k: round(float(v), 6) for k, v in report.items()}
 
 
-def mlflow_metrics(metrics: dict[str, float], latency: dict[str, float]
-                   ) -> dict[str, dict[str, float]]:
+def mlflow_metrics(
+    metrics: dict[str, float], latency: dict[str, float]
+) -> dict[str, dict[str, float]]:
     from lmforge.tracking.mlflow_logging import flat_metrics
 
     return flat_metrics({**metrics, **latency})
 
 
-def registration_candidate(classifier: ModelRef, metrics: dict[str, float], label_map: dict,
-                           registry: dict[str, Any]) -> ClassifierCandidate:
+def registration_candidate(
+    classifier: ModelRef, metrics: dict[str, float], label_map: dict, registry: dict[str, Any]
+) -> ClassifierCandidate:
     """The registry step's input: the classifier folder, its test metrics and the gate."""
     return ClassifierCandidate(
-        model_dir=str(classifier.path), classes=list(label_map["classes"]), metrics=metrics,
-        model_name=registry["model_name"], alias=registry["alias"],
+        model_dir=str(classifier.path),
+        classes=list(label_map["classes"]),
+        metrics=metrics,
+        model_name=registry["model_name"],
+        alias=registry["alias"],
         metric=registry.get("metric", "macro_f1"),
         min_improvement=registry.get("min_improvement", 0.0),
     )

@@ -12,8 +12,10 @@ def score_texts(model: Any, inputs: pd.DataFrame, inference: dict[str, Any]) -> 
     `flag` for rows that could not be scored (empty or null text)."""
     column = inference.get("text_column", "text")
     if column not in inputs.columns:
-        raise ValueError(f"inference input has no text column '{column}' "
-                         f"(columns: {list(inputs.columns)}); set inference.text_column")
+        raise ValueError(
+            f"inference input has no text column '{column}' "
+            f"(columns: {list(inputs.columns)}); set inference.text_column"
+        )
     texts = pd.DataFrame({"text": inputs[column].astype("string")})
     predictions = model.predict(texts, params={"batch_size": inference.get("batch_size", 64)})
     overlap = [c for c in predictions.columns if c in inputs.columns]

@@ -6,7 +6,13 @@ from lmforge.pipelines.inference import nodes
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return pipeline([
-        node(nodes.score_texts, ["champion_model", "inference_input", "params:inference"],
-             "inference_predictions", name="score_texts"),
-    ])
+    return pipeline(
+        [
+            node(
+                nodes.score_texts,
+                ["champion_model", "inference_input", "params:inference"],
+                "inference_predictions",
+                name="score_texts",
+            ),
+        ]
+    )

@@ -16,14 +16,23 @@ from lmforge.data.splitting import apply_label_budget
 from lmforge.evaluation.comparison import pretrained_scores, random_init_scores, tfidf_scores
 from lmforge.modeling.artifacts import ModelRef, resolve_init
 
-SERIES = {"pretrained": "pretrained + fine-tuned", "no_pretrain": "no pretraining",
-          "tfidf_lr": "TF-IDF + logistic regression"}
+SERIES = {
+    "pretrained": "pretrained + fine-tuned",
+    "no_pretrain": "no pretraining",
+    "tfidf_lr": "TF-IDF + logistic regression",
+}
 
 
 def label_efficiency_curve(
-    pretrained: ModelRef, train: pd.DataFrame, validation: pd.DataFrame, test: pd.DataFrame,
-    label_map: dict, finetuning: dict[str, Any], evaluation: dict[str, Any],
-    augmentation: dict[str, Any], label_efficiency: dict[str, Any],
+    pretrained: ModelRef,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    test: pd.DataFrame,
+    label_map: dict,
+    finetuning: dict[str, Any],
+    evaluation: dict[str, Any],
+    augmentation: dict[str, Any],
+    label_efficiency: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """One point per budget in `label_efficiency.budgets` (null: every training label).
     Each budget draws its labeled rows (stratified, seeded) from the run's training split and
@@ -40,11 +49,32 @@ def label_efficiency_curve(
         rows = augment_training_rows(rows, [validation, test], AugmentationParams(**augmentation))
         tag = f"label_efficiency_{len(rows)}"
         point: dict[str, Any] = {"labels": int((~rows["augmented"]).sum())}
-        point.update(pretrained_scores(init, rows, validation, test, classes, finetuning,
-                                       evaluation["batch_size"], tag, prefix="pretrained_"))
+        point.update(
+            pretrained_scores(
+                init,
+                rows,
+                validation,
+                test,
+                classes,
+                finetuning,
+                evaluation["batch_size"],
+                tag,
+                prefix="pretrained_",
+            )
+        )
         if label_efficiency.get("compare_no_pretrain", True):
-            point.update(random_init_scores(init, rows, validation, test, classes, finetuning,
-                                            evaluation["batch_size"], f"{tag}_random"))
+            point.update(
+                random_init_scores(
+                    init,
+                    rows,
+                    validation,
+                    test,
+                    classes,
+                    finetuning,
+                    evaluation["batch_size"],
+                    f"{tag}_random",
+                )
+            )
         point.update(tfidf_scores(rows, test, classes, evaluation.get("tfidf", {})))
         points.append(point)
     return points

@@ -29,7 +29,8 @@ def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
         return load_tokenizer(pretraining["init_from"])
     settings = pretraining["tokenizer"]
     return train_tokenizer(
-        corpus.texts(), vocab_size=settings["vocab_size"],
+        corpus.texts(),
+        vocab_size=settings["vocab_size"],
         min_frequency=settings.get("min_frequency", 2),
         lowercase=settings.get("lowercase", True),
         model_max_length=pretraining["model"]["max_length"],
@@ -40,10 +41,15 @@ def tokenize_corpus(corpus: TextBatches, tokenizer: Any) -> TokenStream:
     """Token ids of every document, produced lazily batch by batch (the dataset streams them
     to disk, so the corpus never has to fit in memory)."""
     special = special_ids_of(tokenizer)
-    batches = (tokenizer(batch, add_special_tokens=False, verbose=False)["input_ids"]
-               for batch in corpus)
-    return TokenStream(batches=batches, vocab_size=special.vocab_size, sep_id=special.sep,
-                       special_ids=special.token_ids())
+    batches = (
+        tokenizer(batch, add_special_tokens=False, verbose=False)["input_ids"] for batch in corpus
+    )
+    return TokenStream(
+        batches=batches,
+        vocab_size=special.vocab_size,
+        sep_id=special.sep,
+        special_ids=special.token_ids(),
+    )
 
 
 def pretrain_language_model(
@@ -58,8 +64,12 @@ def pretrain_language_model(
     objective, init_from = pretraining["objective"], pretraining["init_from"]
     seed = pretraining["training"].get("seed", 42)
     if init_from != "scratch" and pretraining["training"].get("max_steps") == 0:
-        lineage = {"pretraining": {"params": {"pretraining": pretraining},
-                                   "summary": {"used_as_is": init_from}}}
+        lineage = {
+            "pretraining": {
+                "params": {"pretraining": pretraining},
+                "summary": {"used_as_is": init_from},
+            }
+        }
         bundle = ModelBundle(load_base_model(init_from), tokenizer, files={LINEAGE_FILE: lineage})
         return bundle, history_frame([]), {}
     if init_from == "scratch":
@@ -69,20 +79,36 @@ def pretrain_language_model(
         model = load_language_model(objective, init_from, seed)
     special = special_ids_of(tokenizer)
     if objective == "mlm" and special.mask < 0:
-        raise ValueError(f"pretraining.objective=mlm needs a tokenizer with a mask token "
-                         f"({init_from} has none)")
+        raise ValueError(
+            f"pretraining.objective=mlm needs a tokenizer with a mask token ({init_from} has none)"
+        )
     data = pretraining["data"]
     task = LanguageModelingTask(
-        tokens, objective, special, seq_len=data["seq_len"], seed=seed,
+        tokens,
+        objective,
+        special,
+        seq_len=data["seq_len"],
+        seed=seed,
         val_fraction=data["val_fraction"],
         mask_probability=data.get("mask_probability", 0.15),
         eval_windows=data.get("eval_windows", 256),
         pack_documents=data.get("pack_documents", True),
     )
-    fingerprint = {"tokens": tokens.fingerprint, "objective": objective, "init_from": init_from,
-                   "model": pretraining.get("model"), "data": data}
-    result, logger = run_training(model, task, pretraining["training"], "pretraining",
-                                  fingerprint, pretraining.get("checkpoint_dir"))
+    fingerprint = {
+        "tokens": tokens.fingerprint,
+        "objective": objective,
+        "init_from": init_from,
+        "model": pretraining.get("model"),
+        "data": data,
+    }
+    result, logger = run_training(
+        model,
+        task,
+        pretraining["training"],
+        "pretraining",
+        fingerprint,
+        pretraining.get("checkpoint_dir"),
+    )
     curves = history_frame(result.history)
     evaluated = curves.dropna(subset=["val_loss"]) if "val_loss" in curves else curves
     summary = {
@@ -91,8 +117,13 @@ def pretrain_language_model(
         "final_val_perplexity": float(evaluated["val_perplexity"].iloc[-1]),
         "final_val_loss": float(evaluated["val_loss"].iloc[-1]),
     }
-    lineage = {"pretraining": {"params": {"pretraining": pretraining},
-                               "tokens_md5": tokens.fingerprint,
-                               "mlflow_run_id": logger.run_id, "summary": summary}}
+    lineage = {
+        "pretraining": {
+            "params": {"pretraining": pretraining},
+            "tokens_md5": tokens.fingerprint,
+            "mlflow_run_id": logger.run_id,
+            "summary": summary,
+        }
+    }
     bundle = ModelBundle(result.model, tokenizer, files={LINEAGE_FILE: lineage})
     return bundle, curves, flat_metrics(summary)
