@@ -26,11 +26,13 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/kedro lmforge dvc-sync --check
 
 benchmarks: install
 	$(BIN)/python benchmarks/data_pipeline.py
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/dvc_noop.py
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV)

@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import mlflow
 from kedro.framework.hooks import hook_impl
 
 from lmforge.tracking.lineage import dataset_path, dvc_lock_hashes, git_commit, path_md5
@@ -15,7 +14,8 @@ logger = logging.getLogger(__name__)
 
 
 class LineageHook:
-    """Tags the active run (kedro-mlflow's) with `git_commit`, `lineage.<dataset>.md5` for every
+    """Names the active run (kedro-mlflow's) after what it trains (`tracking.run_name`) and
+    tags it with `kedro.pipelines`, `git_commit`, `lineage.<dataset>.md5` for every
     file it loads, and `dvc.<path>.md5` for every output `dvc.lock` records (under `dvc repro`
     these are the hashes of the upstream stages' outputs this stage reads)."""
 
@@ -29,9 +29,20 @@ class LineageHook:
         self._hashed = set()
 
     @hook_impl(trylast=True)
-    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog: Any) -> None:
+        import mlflow
+
+        from lmforge.tracking.run_name import run_name
+
         if mlflow.active_run() is None:
             return
+        names = run_params.get("pipeline_names") or ["__default__"]
+        mlflow.set_tags(
+            {
+                "mlflow.runName": run_name(catalog.load("parameters"), names),
+                "kedro.pipelines": "+".join(names),
+            }
+        )
         project = Path(run_params.get("project_path") or ".")
         commit = git_commit(project)
         tags = {
@@ -44,6 +55,8 @@ class LineageHook:
 
     @hook_impl
     def after_dataset_loaded(self, dataset_name: str) -> None:
+        import mlflow
+
         if mlflow.active_run() is None or self._catalog is None or dataset_name in self._hashed:
             return
         self._hashed.add(dataset_name)
@@ -56,6 +69,22 @@ class LineageHook:
             mlflow.set_tag(f"lineage.{dataset_name}.md5", digest)
 
 
+class ParameterCheckHook:
+    """Validates the run's whole parameter tree against the pipelines' settings
+    (`lmforge.parameters`) as soon as the context exists: a misspelled key stops the run before
+    any node, naming the key, where it came from and the closest valid key."""
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        from lmforge.parameters import check_parameters, parameter_origins
+
+        loader = context.config_loader
+        origins = parameter_origins(
+            loader.conf_source, context.env or "local", getattr(loader, "runtime_params", None)
+        )
+        check_parameters(context.params, origins)
+
+
 class DaskConfigHook:
     """Hands `conf/<env>/dask.yml` (key `dask`) to `lmforge.runners.DaskRunner`."""
 
@@ -63,7 +92,7 @@ class DaskConfigHook:
     def after_context_created(self, context: Any) -> None:
         from kedro.config import MissingConfigException
 
-        from lmforge.runners.dask_runner import configure
+        from lmforge.runners.dask_settings import configure
 
         try:
             settings = context.config_loader["dask"]

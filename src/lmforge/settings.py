@@ -1,8 +1,8 @@
 """Kedro project settings."""
 
-from lmforge.hooks import DaskConfigHook, LineageHook
+from lmforge.hooks import DaskConfigHook, LineageHook, ParameterCheckHook
 
-HOOKS = (LineageHook(), DaskConfigHook())
+HOOKS = (ParameterCheckHook(), LineageHook(), DaskConfigHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -58,6 +58,8 @@ def test_one_mlflow_run_shows_params_metrics_artifacts_and_lineage(trained_proje
     experiment = client.get_experiment_by_name("lmforge")
     (run,) = client.search_runs([experiment.experiment_id])
     params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
+    assert run.info.run_name == "clm 1x32 · full · builtin"  # conf/test's model
+    assert tags["kedro.pipelines"] == "__default__"
     assert params["source.kind"] == "builtin" and params["pretraining.objective"] == "clm"
     assert params["finetuning.strategy"] == "full" and "split.ratios.train" in params
     assert metrics["data.rows_raw"] == 1500 and metrics["data.rejected.text.duplicate"] > 0

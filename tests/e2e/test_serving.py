@@ -58,8 +58,13 @@ def test_two_runs_compare_in_the_mlflow_server_and_gate_the_champion(trained_pro
             "/api/2.0/mlflow/runs/search",
             {"experiment_ids": ["1"], "max_results": 10, "order_by": ["attributes.start_time ASC"]},
         )
-    runs = [r for r in found["runs"] if r["info"]["run_name"] == "__default__"]
+
+    def pipelines(run):
+        return {t["key"]: t["value"] for t in run["data"]["tags"]}.get("kedro.pipelines")
+
+    runs = [r for r in found["runs"] if pipelines(r) == "__default__"]
     assert len(runs) == 2  # (the inference run is a third one)
+    assert [r["info"]["run_name"] for r in runs] == ["clm 1x32 · full · builtin"] * 2
     params = [{p["key"]: p["value"] for p in r["data"]["params"]} for r in runs]
     metrics = [{m["key"]: m["value"] for m in r["data"]["metrics"]} for r in runs]
     assert params[0]["finetuning.training.lr"] == "0.001"

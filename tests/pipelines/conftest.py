@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
@@ -16,16 +15,14 @@ CONF = Path(__file__).resolve().parents[2] / "conf"
 
 
 def load_parameters(env: str | None = None) -> dict[str, Any]:
-    """conf/base parameters, soft-merged with an environment's (as settings.py configures)."""
-    params: dict[str, Any] = {}
-    for folder in ["base"] + ([env] if env else []):
-        for path in sorted((CONF / folder).glob("parameters*.yml")):
-            _merge(params, yaml.safe_load(path.read_text()) or {})
-    globals_ = yaml.safe_load((CONF / "base" / "globals.yml").read_text())
-    params["registry"].update(
-        model_name=globals_["registered_model_name"], alias=globals_["champion_alias"]
-    )
-    return params
+    """conf/base parameters, soft-merged with an environment's, as `kedro run --env` loads them
+    (the project's own config loader settings, globals resolved)."""
+    from kedro.config import OmegaConfigLoader
+
+    from lmforge.settings import CONFIG_LOADER_ARGS
+
+    loader = OmegaConfigLoader(conf_source=str(CONF), env=env or "local", **CONFIG_LOADER_ARGS)
+    return copy.deepcopy(dict(loader["parameters"]))
 
 
 def _merge(into: dict, update: dict) -> None:

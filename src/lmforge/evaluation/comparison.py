@@ -9,14 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lmforge.evaluation import KEPT_METRICS
 from lmforge.evaluation.baselines import tfidf_logistic_regression
 from lmforge.evaluation.metrics import classification_report
 from lmforge.modeling.artifacts import ModelRef
-from lmforge.modeling.classification import FinetuneSettings, fit_classifier, frame_fingerprint
+from lmforge.modeling.classification import FitOutcome, fit_from
 from lmforge.modeling.inference import predict_proba
-from lmforge.modeling.model import build_classifier
-
-KEPT_METRICS = ("accuracy", "macro_f1")
 
 
 def label_ids(frame: pd.DataFrame, classes: list[str]) -> np.ndarray:
@@ -41,11 +39,26 @@ def tfidf_scores(
     model = tfidf_logistic_regression(
         train["text"].tolist(),
         label_ids(train, classes),
-        c=settings.get("C", 10.0),
-        seed=settings.get("seed", 42),
+        c=settings["C"],
+        seed=settings["seed"],
     )
     probabilities = np.zeros((len(test), len(classes)))
     probabilities[:, model.classes_] = model.predict_proba(test["text"].tolist())
+    return _scores(test, probabilities, classes, prefix)
+
+
+def model_scores(
+    outcome: FitOutcome,
+    tokenizer: Any,
+    test: pd.DataFrame,
+    classes: list[str],
+    batch_size: int,
+    prefix: str,
+) -> dict[str, float]:
+    """Accuracy and macro-F1 of a fitted classifier on `test`."""
+    probabilities = predict_proba(
+        outcome.model, tokenizer, test["text"].tolist(), outcome.max_length, batch_size
+    )
     return _scores(test, probabilities, classes, prefix)
 
 
@@ -57,38 +70,16 @@ def random_init_scores(
     classes: list[str],
     finetuning: dict[str, Any],
     batch_size: int,
+    checkpoint_root: str | None,
     stage: str = "no_pretrain",
     prefix: str = "no_pretrain_",
 ) -> dict[str, float]:
-    """`init`'s architecture from random weights, fine-tuned (strategy `full`) with the same
-    budget as the real classifier; no layer-wise decay (random weights have nothing to keep)."""
-    seed = finetuning["training"].get("seed", 42)
-    model = build_classifier(None, classes, init.config(), seed=seed)
-    settings = FinetuneSettings.from_params({**finetuning, "strategy": "full", "head_warmup": {}})
-    training = {**finetuning["training"], "layer_lr_decay": 1.0}
-    fingerprint = {
-        "init": "random",
-        "config": init.config().to_dict(),
-        "data": frame_fingerprint(train, validation),
-        "classes": classes,
-    }
+    """`init`'s architecture fine-tuned from random weights (`fit_from`, `random_weights`)."""
     tokenizer = init.tokenizer()
-    outcome = fit_classifier(
-        model,
-        tokenizer,
-        train,
-        validation,
-        classes,
-        settings,
-        training,
-        stage,
-        fingerprint,
-        finetuning.get("checkpoint_dir"),
+    outcome, _ = fit_from(
+        init, tokenizer, train, validation, classes, finetuning, stage, checkpoint_root, True
     )
-    probabilities = predict_proba(
-        outcome.model, tokenizer, test["text"].tolist(), outcome.max_length, batch_size
-    )
-    return _scores(test, probabilities, classes, prefix)
+    return model_scores(outcome, tokenizer, test, classes, batch_size, prefix)
 
 
 def pretrained_scores(
@@ -99,31 +90,14 @@ def pretrained_scores(
     classes: list[str],
     finetuning: dict[str, Any],
     batch_size: int,
+    checkpoint_root: str | None,
     stage: str,
     prefix: str = "",
 ) -> dict[str, float]:
     """Fine-tune from `init`'s weights with the `finetuning` parameters, score on `test`."""
-    seed = finetuning["training"].get("seed", 42)
-    model = build_classifier(init.location, classes, seed=seed)
-    settings = FinetuneSettings.from_params(finetuning)
-    fingerprint = {
-        "init": init.location,
-        "settings": settings.__dict__,
-        "data": frame_fingerprint(train, validation),
-        "classes": classes,
-    }
     tokenizer = init.tokenizer()
-    outcome = fit_classifier(
-        model,
-        tokenizer,
-        train,
-        validation,
-        classes,
-        settings,
-        finetuning["training"],
-        stage,
-        fingerprint,
-        finetuning.get("checkpoint_dir"),
+    outcome, settings = fit_from(
+        init, tokenizer, train, validation, classes, finetuning, stage, checkpoint_root
     )
     trained = outcome.model
     if settings.strategy == "lora":

@@ -9,20 +9,18 @@ holds the adapter files and, under `base/`, the model it adapts, so the folder s
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from transformers import AutoModelForSequenceClassification, PreTrainedModel
 
+from lmforge.files import atomic_directory
 from lmforge.modeling.model import load_config, load_tokenizer, resolve_location
+from lmforge.modeling.side_files import SKIPPED_FILE
 
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_BASE = "base"
-LINEAGE_FILE = "lmforge_lineage.json"
-LABEL_MAP_FILE = "label_map.json"
 
 
 @dataclass
@@ -34,21 +32,22 @@ class ModelBundle:
     files: dict[str, Any] = field(default_factory=dict)
     adapter_base: Any | None = None  # the base model of an unmerged LoRA adapter
 
+    @classmethod
+    def skipped(cls, reason: str) -> ModelBundle:
+        """No model, on purpose (a switched-off baseline): the folder says why."""
+        return cls(None, None, files={SKIPPED_FILE: {"reason": reason}})
+
     def save(self, path: str | Path) -> None:
         """Write into a temp folder, then swap it in: readers never see half a model."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        self.model.save_pretrained(tmp)
-        self.tokenizer.save_pretrained(tmp)
-        if self.adapter_base is not None:
-            self.adapter_base.save_pretrained(tmp / ADAPTER_BASE)
-        for name, content in self.files.items():
-            (tmp / name).write_text(json.dumps(content, indent=2, ensure_ascii=False, default=str))
-        if path.exists():
-            shutil.rmtree(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, path)
+        with atomic_directory(Path(path)) as tmp:
+            if self.model is not None:
+                self.model.save_pretrained(tmp)
+                self.tokenizer.save_pretrained(tmp)
+            if self.adapter_base is not None:
+                self.adapter_base.save_pretrained(tmp / ADAPTER_BASE)
+            for name, content in self.files.items():
+                text = json.dumps(content, indent=2, ensure_ascii=False, default=str)
+                (tmp / name).write_text(text)
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,10 @@ class ModelRef:
 
     def exists(self) -> bool:
         return (self.path / "config.json").is_file() or (self.path / ADAPTER_CONFIG).is_file()
+
+    @property
+    def skipped(self) -> bool:
+        return (self.path / SKIPPED_FILE).is_file()
 
     @property
     def is_adapter(self) -> bool:

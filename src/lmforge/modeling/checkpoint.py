@@ -10,7 +10,6 @@ warning, and the previous checkpoint is used instead.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,6 +23,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_model, save_model
 
+from lmforge.files import atomic_directory, file_digest
+
 logger = logging.getLogger(__name__)
 
 WEIGHTS = "model.safetensors"
@@ -34,19 +35,7 @@ _STEP_DIR = re.compile(r"^step_(\d{8})$")
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return file_digest(path, "sha256")
 
 
 def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
@@ -74,20 +63,11 @@ class CheckpointManager:
         """Write weights + state into a temp folder, fsync, then rename into place."""
         self.root.mkdir(parents=True, exist_ok=True)
         final = self.root / f"step_{step:08d}"
-        tmp = self.root / f".step_{step:08d}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        save_model(model, str(tmp / WEIGHTS))
-        torch.save(state, tmp / STATE)
-        files = {name: _sha256(tmp / name) for name in (WEIGHTS, STATE)}
-        (tmp / MANIFEST).write_text(json.dumps({"step": step, "files": files}, indent=2))
-        for name in (WEIGHTS, STATE, MANIFEST):
-            with (tmp / name).open("rb") as handle:
-                os.fsync(handle.fileno())
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-        _fsync_dir(self.root)
+        with atomic_directory(final, durable=True) as tmp:
+            save_model(model, str(tmp / WEIGHTS))
+            torch.save(state, tmp / STATE)
+            files = {name: _sha256(tmp / name) for name in (WEIGHTS, STATE)}
+            (tmp / MANIFEST).write_text(json.dumps({"step": step, "files": files}, indent=2))
         self._prune()
         return Checkpoint(step, final)
 

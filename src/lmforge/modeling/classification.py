@@ -17,9 +17,12 @@ import pandas as pd
 import torch
 from torch import nn
 
+from lmforge.modeling.artifacts import ModelRef
 from lmforge.modeling.layers import embedding_modules, head_parameter_names, transformer_layers
+from lmforge.modeling.model import build_classifier
 from lmforge.modeling.stage import history_frame, run_training
 from lmforge.modeling.tasks import ClassificationTask
+from lmforge.modeling.train_config import TrainConfig
 from lmforge.modeling.trainer import TrainResult
 
 STRATEGIES = ("full", "head", "lora")
@@ -180,7 +183,7 @@ def fit_classifier(
     training: dict[str, Any],
     stage: str,
     fingerprint: dict[str, Any],
-    checkpoint_dir: str | None,
+    checkpoint_root: str | None,
 ) -> FitOutcome:
     """Apply the strategy and train on `train`, early-stopping on validation macro-F1.
     `tokenizer` may be adjusted for the model (`end_on_the_last_text_token`): save it with it."""
@@ -197,7 +200,7 @@ def fit_classifier(
         validation["label"].map(index).to_numpy(),
         tokenizer.pad_token_id,
         len(classes),
-        seed=training.get("seed", 42),
+        seed=TrainConfig.from_dict(training).seed,
         class_weights=weights,
     )
     warmup_steps = int(settings.head_warmup.get("steps", 0))
@@ -207,7 +210,7 @@ def fit_classifier(
             "max_steps": warmup_steps,
             "epochs": None,
             "budget_minutes": None,
-            "lr": settings.head_warmup.get("lr", training.get("lr")),
+            "lr": settings.head_warmup.get("lr") or training.get("lr"),
             "layer_lr_decay": 1.0,
             "warmup_ratio": 0.0,
             "eval_every": warmup_steps,
@@ -216,8 +219,42 @@ def fit_classifier(
         heads = head_parameter_names(model)
         for name, parameter in model.named_parameters():
             parameter.requires_grad_(name in heads)
-        run_training(model, task, warm, f"{stage}_head", fingerprint, checkpoint_dir)
+        run_training(model, task, warm, f"{stage}_head", fingerprint, checkpoint_root)
         model.requires_grad_(True)
     model = apply_strategy(model, settings)
-    result, logger = run_training(model, task, training, stage, fingerprint, checkpoint_dir)
+    result, logger = run_training(model, task, training, stage, fingerprint, checkpoint_root)
     return FitOutcome(result.model, result, logger.run_id, max_length)
+
+
+def fit_from(
+    init: ModelRef,
+    tokenizer: Any,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    classes: list[str],
+    finetuning: dict[str, Any],
+    stage: str,
+    checkpoint_root: str | None,
+    random_weights: bool = False,
+) -> tuple[FitOutcome, FinetuneSettings]:
+    """Fine-tune a classifier from `init` with the `finetuning` parameters: the recipe (its
+    weights, strategy, head warm-up, layer-wise decay) or, with `random_weights`, the
+    no-pretraining baseline — the same architecture from random weights, strategy `full`,
+    same budget, no layer-wise decay (random weights have nothing to keep)."""
+    from lmforge.tracking.lineage import path_md5
+
+    seed = finetuning["training"]["seed"]
+    if random_weights:
+        model = build_classifier(None, classes, init.config(), seed=seed)
+        params = {**finetuning, "strategy": "full", "head_warmup": {}}
+        settings = FinetuneSettings.from_params(params)
+        training = {**finetuning["training"], "layer_lr_decay": 1.0}
+        origin = {"init": "random", "config": init.config().to_dict()}
+    else:
+        model = build_classifier(init.location, classes, seed=seed)
+        settings = FinetuneSettings.from_params(finetuning)
+        training = finetuning["training"]
+        origin = {"init": path_md5(init.path) or init.location, "settings": settings.__dict__}
+    fingerprint = {**origin, "data": frame_fingerprint(train, validation), "classes": classes}
+    args = (train, validation, classes, settings, training, stage, fingerprint, checkpoint_root)
+    return fit_classifier(model, tokenizer, *args), settings

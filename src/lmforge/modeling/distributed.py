@@ -13,8 +13,6 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
-
 
 @dataclass(frozen=True)
 class DistContext:

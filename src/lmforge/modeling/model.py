@@ -9,7 +9,7 @@ masked positions).
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -140,16 +140,3 @@ def build_classifier(
         fresh = config.__class__.from_dict({**config.to_dict(), **kwargs})
         return AutoModelForSequenceClassification.from_config(fresh)
     return AutoModelForSequenceClassification.from_pretrained(resolve_location(location), **kwargs)
-
-
-def model_shape(config: PretrainedConfig) -> dict[str, int]:
-    """Layers, hidden size and maximum length, whatever the architecture calls them."""
-    return {
-        "n_layers": int(getattr(config, "num_hidden_layers", None) or config.n_layer),
-        "d_model": int(getattr(config, "hidden_size", None) or config.n_embd),
-        "max_length": int(getattr(config, "max_position_embeddings", None) or config.n_positions),
-    }
-
-
-def config_dict(config: ModelConfig) -> dict[str, Any]:
-    return asdict(config)

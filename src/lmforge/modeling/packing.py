@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from lmforge.files import atomic_directory
 
 
 def token_dtype(vocab_size: int) -> np.dtype:
@@ -36,10 +36,17 @@ def write_packed_tokens(
 ) -> dict[str, Any]:
     """Stream batches of tokenized documents into `path` (written to a temp folder, then
     renamed, so a killed run never leaves a half-written token file behind)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    with atomic_directory(Path(path)) as tmp:
+        return _write_tokens(tmp, batches, vocab_size, sep_id, special_ids)
+
+
+def _write_tokens(
+    tmp: Path,
+    batches: Iterable[Sequence[Sequence[int]]],
+    vocab_size: int,
+    sep_id: int,
+    special_ids: dict[str, int] | None,
+) -> dict[str, Any]:
     dtype = token_dtype(vocab_size)
     digest = hashlib.md5(usedforsecurity=False)
     offsets = [0]
@@ -62,10 +69,6 @@ def write_packed_tokens(
         "md5": digest.hexdigest(),
     }
     (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
-    if path.exists():
-        shutil.rmtree(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, path)
     return meta
 
 

@@ -88,12 +88,16 @@ def special_ids_of(tokenizer: Any) -> SpecialIds:
     )
 
 
+# BERT's masking rate: the library default (the pipeline reads pretraining.data).
+MASK_PROBABILITY = 0.15
+
+
 def mask_tokens(
     ids: torch.Tensor,
     attention: torch.Tensor,
     special: SpecialIds,
     generator: torch.Generator,
-    probability: float = 0.15,
+    probability: float = MASK_PROBABILITY,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT masking: pick `probability` of the real tokens; 80% → [MASK], 10% → a random
     token, 10% kept. Returns (inputs, labels) with -100 where no prediction is asked."""
@@ -127,7 +131,7 @@ class LanguageModelingTask:
         seq_len: int,
         seed: int,
         val_fraction: float = 0.02,
-        mask_probability: float = 0.15,
+        mask_probability: float = MASK_PROBABILITY,
         eval_windows: int = 256,
         pack_documents: bool = True,
     ) -> None:

@@ -41,21 +41,16 @@ from kedro.pipeline.node import Node
 from kedro.runner import AbstractRunner
 from kedro.runner.task import Task
 
+from lmforge.runners.dask_settings import DASK_SETTINGS
+
 logger = logging.getLogger(__name__)
 
 GPU_TAG = "gpu"
 GPU_RESOURCE = "GPU"
-# Filled by `DaskConfigHook` from conf/<env>/dask.yml when the session starts.
-_SETTINGS: dict[str, Any] = {}
 
 
 class NodeFailedError(RuntimeError):
     """A node raised on a worker; the message names the node, the cause keeps the traceback."""
-
-
-def configure(settings: dict[str, Any]) -> None:
-    _SETTINGS.clear()
-    _SETTINGS.update(settings or {})
 
 
 def local_cluster(
@@ -140,14 +135,16 @@ class DaskRunner(AbstractRunner):
     @contextmanager
     def _client(self) -> Iterator[Client]:
         address = (
-            self._address or os.environ.get("DASK_SCHEDULER_ADDRESS") or _SETTINGS.get("address")
+            self._address
+            or os.environ.get("DASK_SCHEDULER_ADDRESS")
+            or DASK_SETTINGS.get("address")
         )
         if address:
             with Client(address) as client:
                 yield client
             return
         with (
-            local_cluster(**_SETTINGS.get("local_cluster", {})) as cluster,
+            local_cluster(**DASK_SETTINGS.get("local_cluster", {})) as cluster,
             Client(cluster) as client,
         ):
             logger.info("Started a local Dask cluster: %s", cluster.scheduler_address)

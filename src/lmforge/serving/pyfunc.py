@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from lmforge.data.cleaning import clean_texts
+from lmforge.modeling.side_files import SERVING_FILE
 
-SERVING_FILE = "lmforge_serving.json"
 EMPTY_FLAG = "empty_text"
 
 

@@ -7,6 +7,8 @@ import subprocess
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from lmforge.files import file_digest
+
 
 def git_commit(cwd: str | Path = ".") -> str | None:
     """The checked-out commit, with `-dirty` when tracked files changed; None outside git."""
@@ -28,11 +30,7 @@ def git_commit(cwd: str | Path = ".") -> str | None:
 
 def file_md5(path: Path) -> str:
     """The MD5 of a file's bytes: the hash DVC records for a file output."""
-    digest = hashlib.md5(usedforsecurity=False)
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "md5")
 
 
 def path_md5(path: Path) -> str | None:

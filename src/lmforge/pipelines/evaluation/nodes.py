@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import torch
 
-from lmforge.evaluation.comparison import (
-    KEPT_METRICS,
-    label_ids,
-    random_init_scores,
-    tfidf_scores,
-)
-from lmforge.evaluation.metrics import classification_report, confusion_figure
-from lmforge.modeling.artifacts import LINEAGE_FILE, ModelRef, resolve_init
-from lmforge.modeling.inference import predict_proba
-from lmforge.serving.pyfunc import SERVING_FILE
-from lmforge.tracking.registry import ClassifierCandidate
+from lmforge.evaluation import KEPT_METRICS
+from lmforge.modeling.side_files import LINEAGE_FILE, SERVING_FILE
+
+if TYPE_CHECKING:  # torch, transformers, sklearn and mlflow are imported where they are used
+    from lmforge.modeling.artifacts import ModelRef
+    from lmforge.tracking.registry import ClassifierCandidate
 
 
 def _serving(classifier: ModelRef) -> dict[str, Any]:
@@ -29,6 +23,8 @@ def predict_test_split(
     classifier: ModelRef, test: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
 ) -> pd.DataFrame:
     """The test split with the classifier's prediction and class probabilities."""
+    from lmforge.modeling.inference import predict_proba
+
     classes = list(label_map["classes"])
     model, tokenizer = classifier.load_classifier(), classifier.tokenizer()
     probabilities = predict_proba(
@@ -49,10 +45,13 @@ def score_predictions(
     predictions: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
 ) -> tuple[dict[str, float], dict[str, Any], Any]:
     """Accuracy, macro-F1, per-class scores and calibration; the confusion matrix (JSON, PNG)."""
+    from lmforge.evaluation.comparison import label_ids
+    from lmforge.evaluation.metrics import classification_report, confusion_figure
+
     classes = list(label_map["classes"])
     probabilities = predictions[[f"prob_{c}" for c in classes]].to_numpy()
     report = classification_report(
-        label_ids(predictions, classes), probabilities, classes, evaluation.get("ece_bins", 10)
+        label_ids(predictions, classes), probabilities, classes, evaluation["ece_bins"]
     )
     return report["metrics"], report["confusion"], confusion_figure(report["confusion"])
 
@@ -61,10 +60,14 @@ def measure_latency(
     classifier: ModelRef, test: pd.DataFrame, evaluation: dict[str, Any]
 ) -> dict[str, float]:
     """Milliseconds per text at batch size 1, and texts per second at the default batch."""
+    import torch
+
+    from lmforge.modeling.inference import predict_proba
+
     model, tokenizer = classifier.load_classifier(), classifier.tokenizer()
     max_length = _serving(classifier)["max_length"]
     texts = test["text"].tolist()
-    single = texts[: evaluation.get("latency_texts", 50)]
+    single = texts[: evaluation["latency_texts"]]
     predict_proba(model, tokenizer, single[:2], max_length, 1)  # warm-up
     start = time.perf_counter()
     for text in single:
@@ -85,31 +88,21 @@ def tfidf_baseline(
     train: pd.DataFrame, test: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
 ) -> dict[str, float]:
     """TF-IDF (word + character n-grams) + logistic regression on the same splits."""
-    return tfidf_scores(train, test, list(label_map["classes"]), evaluation.get("tfidf", {}))
+    from lmforge.evaluation.comparison import tfidf_scores
+
+    return tfidf_scores(train, test, list(label_map["classes"]), evaluation["tfidf"])
 
 
-def no_pretrain_baseline(
-    pretrained: ModelRef,
-    train: pd.DataFrame,
-    validation: pd.DataFrame,
-    test: pd.DataFrame,
-    label_map: dict,
-    finetuning: dict[str, Any],
-    evaluation: dict[str, Any],
+def score_no_pretrain_baseline(
+    baseline: ModelRef, test: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
 ) -> dict[str, float]:
-    """The classifier's architecture, randomly initialized, fine-tuned with the same
-    parameters and budget: what pretraining is worth. Empty when disabled."""
-    if not evaluation.get("compare_no_pretrain", True):
+    """Test accuracy and macro-F1 of the no-pretraining baseline (`no_pretrain_*`); empty
+    when fine-tuning skipped it."""
+    if baseline.skipped:
         return {}
-    return random_init_scores(
-        resolve_init(pretrained, finetuning["init_from"]),
-        train,
-        validation,
-        test,
-        list(label_map["classes"]),
-        finetuning,
-        evaluation["batch_size"],
-    )
+    predictions = predict_test_split(baseline, test, label_map, evaluation)
+    metrics, _, _ = score_predictions(predictions, label_map, evaluation)
+    return {f"no_pretrain_{k}": metrics[k] for k in KEPT_METRICS}
 
 
 def assemble_metrics(
@@ -136,14 +129,16 @@ def registration_candidate(
     classifier: ModelRef, metrics: dict[str, float], label_map: dict, registry: dict[str, Any]
 ) -> ClassifierCandidate:
     """The registry step's input: the classifier folder, its test metrics and the gate."""
+    from lmforge.tracking.registry import ClassifierCandidate
+
     return ClassifierCandidate(
         model_dir=str(classifier.path),
         classes=list(label_map["classes"]),
         metrics=metrics,
         model_name=registry["model_name"],
         alias=registry["alias"],
-        metric=registry.get("metric", "macro_f1"),
-        min_improvement=registry.get("min_improvement", 0.0),
+        metric=registry["metric"],
+        min_improvement=registry["min_improvement"],
     )
 
 

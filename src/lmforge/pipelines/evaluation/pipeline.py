@@ -33,19 +33,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="tfidf_baseline",
             ),
             node(
-                nodes.no_pretrain_baseline,
-                [
-                    "pretrained_model",
-                    "train",
-                    "validation",
-                    "test",
-                    "label_map",
-                    "params:finetuning",
-                    "params:evaluation",
-                ],
+                nodes.score_no_pretrain_baseline,
+                ["no_pretrain_classifier", "test", "label_map", "params:evaluation"],
                 "no_pretrain_metrics",
-                name="no_pretrain_baseline",
-                tags=["gpu"],
+                name="score_no_pretrain_baseline",
             ),
             node(
                 nodes.assemble_metrics,

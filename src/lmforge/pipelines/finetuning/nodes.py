@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from lmforge.modeling.artifacts import (
-    LABEL_MAP_FILE,
-    LINEAGE_FILE,
-    ModelBundle,
-    ModelRef,
-    resolve_init,
-)
-from lmforge.modeling.classification import FinetuneSettings, fit_classifier, frame_fingerprint
-from lmforge.modeling.model import build_classifier
-from lmforge.serving.pyfunc import SERVING_FILE
-from lmforge.tracking.lineage import path_md5
-from lmforge.tracking.mlflow_logging import flat_metrics
+if TYPE_CHECKING:  # torch, transformers and mlflow are imported by the nodes that use them
+    from lmforge.modeling.artifacts import ModelBundle, ModelRef
 
 
 def finetune_classifier(
@@ -27,38 +17,27 @@ def finetune_classifier(
     label_map: dict,
     data_lineage: dict[str, Any],
     finetuning: dict[str, Any],
+    checkpoint_root: str | None,
 ) -> tuple[ModelBundle, pd.DataFrame, dict[str, Any]]:
     """Fine-tune a classifier on `train` (early stopping on validation macro-F1).
 
     Returns the classifier folder (weights, tokenizer, label map, lineage), its training
     curves and summary metrics.
     """
+    from lmforge.modeling.artifacts import ModelBundle, resolve_init
+    from lmforge.modeling.classification import fit_from
+    from lmforge.modeling.side_files import LABEL_MAP_FILE, LINEAGE_FILE, SERVING_FILE
+    from lmforge.tracking.mlflow_logging import flat_metrics
+
     init = resolve_init(pretrained, finetuning["init_from"])
-    settings = FinetuneSettings.from_params(finetuning)
     classes = list(label_map["classes"])
-    model = build_classifier(init.location, classes, seed=finetuning["training"].get("seed", 42))
     tokenizer = init.tokenizer()
-    fingerprint = {
-        "init": path_md5(init.path) or init.location,
-        "settings": settings.__dict__,
-        "data": frame_fingerprint(train, validation),
-        "classes": classes,
-    }
-    outcome = fit_classifier(
-        model,
-        tokenizer,
-        train,
-        validation,
-        classes,
-        settings,
-        finetuning["training"],
-        "finetuning",
-        fingerprint,
-        finetuning.get("checkpoint_dir"),
+    outcome, settings = fit_from(
+        init, tokenizer, train, validation, classes, finetuning, "finetuning", checkpoint_root
     )
     trained, adapter_base = outcome.model, None
     if settings.strategy == "lora":
-        if settings.lora.get("merge", True):
+        if settings.lora["merge"]:
             trained = trained.merge_and_unload()
         else:
             adapter_base = trained.get_base_model()
@@ -85,3 +64,41 @@ def finetune_classifier(
     }
     bundle = ModelBundle(trained, tokenizer, files=files, adapter_base=adapter_base)
     return bundle, outcome.curves, flat_metrics(summary)
+
+
+def finetune_no_pretrain_baseline(
+    pretrained: ModelRef,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    label_map: dict,
+    finetuning: dict[str, Any],
+    checkpoint_root: str | None,
+) -> ModelBundle:
+    """The classifier's architecture from random weights, fine-tuned with the same parameters
+    and budget; evaluation scores it beside the classifier: what pretraining is worth.
+    With `finetuning.no_pretrain_baseline: false` the folder only records that it was skipped."""
+    from lmforge.modeling.artifacts import ModelBundle, resolve_init
+    from lmforge.modeling.classification import fit_from
+    from lmforge.modeling.side_files import LABEL_MAP_FILE, SERVING_FILE
+
+    if not finetuning["no_pretrain_baseline"]:
+        return ModelBundle.skipped("finetuning.no_pretrain_baseline is false")
+    init = resolve_init(pretrained, finetuning["init_from"])
+    classes = list(label_map["classes"])
+    tokenizer = init.tokenizer()
+    outcome, _ = fit_from(
+        init,
+        tokenizer,
+        train,
+        validation,
+        classes,
+        finetuning,
+        "no_pretrain",
+        checkpoint_root,
+        True,
+    )
+    files = {
+        LABEL_MAP_FILE: label_map,
+        SERVING_FILE: {"max_length": outcome.max_length, "classes": classes},
+    }
+    return ModelBundle(outcome.model, tokenizer, files=files)

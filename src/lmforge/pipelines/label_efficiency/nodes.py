@@ -3,18 +3,17 @@ the pretrained model and from random weights, and TF-IDF + LR, on the same test 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
 
 from lmforge.data.augmentation import AugmentationParams, augment_training_rows
 from lmforge.data.splitting import apply_label_budget
-from lmforge.evaluation.comparison import pretrained_scores, random_init_scores, tfidf_scores
-from lmforge.modeling.artifacts import ModelRef, resolve_init
+
+if TYPE_CHECKING:  # torch, transformers and matplotlib are imported by the nodes that use them
+    import matplotlib.pyplot as plt
+
+    from lmforge.modeling.artifacts import ModelRef
 
 SERIES = {
     "pretrained": "pretrained + fine-tuned",
@@ -33,17 +32,21 @@ def label_efficiency_curve(
     evaluation: dict[str, Any],
     augmentation: dict[str, Any],
     label_efficiency: dict[str, Any],
+    checkpoint_root: str | None,
 ) -> list[dict[str, Any]]:
     """One point per budget in `label_efficiency.budgets` (null: every training label).
     Each budget draws its labeled rows (stratified, seeded) from the run's training split and
     augments them as the data pipeline does; the pretrained model and the test split are
     shared by every point."""
+    from lmforge.evaluation.comparison import pretrained_scores, random_init_scores, tfidf_scores
+    from lmforge.modeling.artifacts import resolve_init
+
     classes = list(label_map["classes"])
     init = resolve_init(pretrained, finetuning["init_from"])
     labeled = train[~train["augmented"]].drop(columns="augmented")
     points = []
     for budget in label_efficiency["budgets"]:
-        rows = apply_label_budget(labeled, budget, label_efficiency.get("seed", 42))
+        rows = apply_label_budget(labeled, budget, label_efficiency["seed"])
         if points and len(rows) == points[-1]["labels"]:
             continue  # a budget above the available labels repeats the last point
         rows = augment_training_rows(rows, [validation, test], AugmentationParams(**augmentation))
@@ -58,11 +61,12 @@ def label_efficiency_curve(
                 classes,
                 finetuning,
                 evaluation["batch_size"],
+                checkpoint_root,
                 tag,
                 prefix="pretrained_",
             )
         )
-        if label_efficiency.get("compare_no_pretrain", True):
+        if label_efficiency["compare_no_pretrain"]:
             point.update(
                 random_init_scores(
                     init,
@@ -72,16 +76,22 @@ def label_efficiency_curve(
                     classes,
                     finetuning,
                     evaluation["batch_size"],
+                    checkpoint_root,
                     f"{tag}_random",
                 )
             )
-        point.update(tfidf_scores(rows, test, classes, evaluation.get("tfidf", {})))
+        point.update(tfidf_scores(rows, test, classes, evaluation["tfidf"]))
         points.append(point)
     return points
 
 
 def plot_label_efficiency(points: list[dict[str, Any]]) -> plt.Figure:
     """Macro-F1 against the number of labeled training rows, one line per method."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     figure, axis = plt.subplots(figsize=(6, 4))
     labels = [p["labels"] for p in points]
     for key, name in SERIES.items():

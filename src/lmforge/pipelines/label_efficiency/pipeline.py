@@ -20,6 +20,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:evaluation",
                     "params:augmentation",
                     "params:label_efficiency",
+                    "params:checkpoint_root",
                 ],
                 "label_efficiency",
                 name="label_efficiency_curve",

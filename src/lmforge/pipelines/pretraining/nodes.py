@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from lmforge.datasets.text import TextBatches
 from lmforge.datasets.tokens import TokenStream
-from lmforge.modeling.artifacts import LINEAGE_FILE, ModelBundle
-from lmforge.modeling.model import (
-    ModelConfig,
-    build_language_model,
-    load_base_model,
-    load_language_model,
-    load_tokenizer,
-)
-from lmforge.modeling.packing import PackedTokens
-from lmforge.modeling.stage import history_frame, run_training
-from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
-from lmforge.modeling.tokenizer import train_tokenizer
-from lmforge.tracking.mlflow_logging import flat_metrics
+
+if TYPE_CHECKING:  # torch, transformers and mlflow are imported by the nodes that use them
+    from lmforge.datasets.text import TextBatches
+    from lmforge.modeling.artifacts import ModelBundle
+    from lmforge.modeling.packing import PackedTokens
 
 
 def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
     """Train a tokenizer on the corpus, or reuse the tokenizer of the model we start from."""
+    from lmforge.modeling.model import load_tokenizer
+    from lmforge.modeling.tokenizer import train_tokenizer
+
     if pretraining["init_from"] != "scratch":
         return load_tokenizer(pretraining["init_from"])
     settings = pretraining["tokenizer"]
     return train_tokenizer(
         corpus.texts(),
         vocab_size=settings["vocab_size"],
-        min_frequency=settings.get("min_frequency", 2),
-        lowercase=settings.get("lowercase", True),
+        min_frequency=settings["min_frequency"],
+        lowercase=settings["lowercase"],
         model_max_length=pretraining["model"]["max_length"],
     )
 
@@ -40,6 +34,8 @@ def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
 def tokenize_corpus(corpus: TextBatches, tokenizer: Any) -> TokenStream:
     """Token ids of every document, produced lazily batch by batch (the dataset streams them
     to disk, so the corpus never has to fit in memory)."""
+    from lmforge.modeling.tasks import special_ids_of
+
     special = special_ids_of(tokenizer)
     batches = (
         tokenizer(batch, add_special_tokens=False, verbose=False)["input_ids"] for batch in corpus
@@ -53,7 +49,10 @@ def tokenize_corpus(corpus: TextBatches, tokenizer: Any) -> TokenStream:
 
 
 def pretrain_language_model(
-    tokens: PackedTokens, tokenizer: Any, pretraining: dict[str, Any]
+    tokens: PackedTokens,
+    tokenizer: Any,
+    pretraining: dict[str, Any],
+    checkpoint_root: str | None,
 ) -> tuple[ModelBundle, pd.DataFrame, dict[str, Any]]:
     """Pretrain (or continue pretraining) a language model on the packed corpus. With
     `training.max_steps: 0` an existing checkpoint is used as it is (all its weights kept).
@@ -61,8 +60,20 @@ def pretrain_language_model(
     Returns the model folder (weights, config, tokenizer, lineage), the training curves, and
     summary metrics (first and last validation perplexity, tokens/s, MFU) for MLflow.
     """
+    from lmforge.modeling.artifacts import ModelBundle
+    from lmforge.modeling.model import (
+        ModelConfig,
+        build_language_model,
+        load_base_model,
+        load_language_model,
+    )
+    from lmforge.modeling.side_files import LINEAGE_FILE
+    from lmforge.modeling.stage import history_frame, run_training
+    from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
+    from lmforge.tracking.mlflow_logging import flat_metrics
+
     objective, init_from = pretraining["objective"], pretraining["init_from"]
-    seed = pretraining["training"].get("seed", 42)
+    seed = pretraining["training"]["seed"]
     if init_from != "scratch" and pretraining["training"].get("max_steps") == 0:
         lineage = {
             "pretraining": {
@@ -90,9 +101,9 @@ def pretrain_language_model(
         seq_len=data["seq_len"],
         seed=seed,
         val_fraction=data["val_fraction"],
-        mask_probability=data.get("mask_probability", 0.15),
-        eval_windows=data.get("eval_windows", 256),
-        pack_documents=data.get("pack_documents", True),
+        mask_probability=data["mask_probability"],
+        eval_windows=data["eval_windows"],
+        pack_documents=data["pack_documents"],
     )
     fingerprint = {
         "tokens": tokens.fingerprint,
@@ -107,7 +118,7 @@ def pretrain_language_model(
         pretraining["training"],
         "pretraining",
         fingerprint,
-        pretraining.get("checkpoint_dir"),
+        checkpoint_root,
     )
     curves = history_frame(result.history)
     evaluated = curves.dropna(subset=["val_loss"]) if "val_loss" in curves else curves

@@ -22,7 +22,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.pretrain_language_model,
-                ["pretrain_tokens", "pretrain_tokenizer", "params:pretraining"],
+                [
+                    "pretrain_tokens",
+                    "pretrain_tokenizer",
+                    "params:pretraining",
+                    "params:checkpoint_root",
+                ],
                 ["pretrained_model", "pretraining_curves", "pretraining_metrics"],
                 name="pretrain_language_model",
                 tags=["gpu"],

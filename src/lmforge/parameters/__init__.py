@@ -1,0 +1,164 @@
+"""Strict, typed parameters: one idiom for the whole project.
+
+Each pipeline declares the parameter blocks it owns in `lmforge/parameters/<pipeline>.py`
+(`SETTINGS`: top-level key → a `Strict` pydantic model), a module apart from the pipeline's
+package so that checking parameters imports no pipeline code. The models carry the types;
+the defaults live in exactly one place, `conf/base/parameters_<pipeline>.yml` (a key the
+YAML omits is an error, not a silent default). `check_parameters` validates a run's whole
+parameter tree before any node runs (`lmforge.hooks.ParameterCheckHook`): an unknown or
+misspelled key fails with the key, the file or `--params` it came from, and the closest
+valid key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import importlib
+import pkgutil
+import types
+import typing
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
+
+RUNTIME = "--params"
+
+
+class Strict(BaseModel):
+    """A parameter block: unknown keys are errors, values are type-checked."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParameterError(ValueError):
+    """Parameters that do not match the pipelines' settings; the message lists every problem."""
+
+
+def from_dataclass(cls: type, name: str) -> type[Strict]:
+    """A `Strict` model with the fields (names and types) of a dataclass such as `TrainConfig`,
+    so the field list lives once. Every field is optional here: the dataclass keeps the
+    library defaults for keys a configuration leaves out."""
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: (hints[f.name] | None, None) for f in dataclasses.fields(cls)}
+    return create_model(name, __base__=Strict, **fields)
+
+
+# Top-level parameters shared by several pipelines (conf/base/parameters.yml).
+SHARED_SETTINGS: dict[str, Any] = {"checkpoint_root": str | None}
+
+
+def pipeline_settings() -> dict[str, Any]:
+    """Every pipeline's `SETTINGS`, by top-level parameter key, plus the shared ones."""
+    settings: dict[str, Any] = dict(SHARED_SETTINGS)
+    for module in pkgutil.iter_modules(__path__):
+        settings.update(importlib.import_module(f"{__name__}.{module.name}").SETTINGS)
+    return settings
+
+
+def _flatten(values: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(values, dict) or not values:
+        return {prefix: values} if prefix else {}
+    flat = {prefix: values} if prefix else {}
+    for key, value in values.items():
+        flat.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def parameter_origins(
+    conf_source: str | Path, env: str | None, runtime_params: dict[str, Any] | None
+) -> dict[str, str]:
+    """Dotted key → the file (relative to the project) or `--params` that last set it."""
+    conf = Path(conf_source)
+    origins: dict[str, str] = {}
+    for folder in ("base", env):
+        if not folder or not (conf / folder).is_dir():
+            continue
+        for path in sorted((conf / folder).rglob("parameters*.y*ml")):
+            content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            where = path.relative_to(conf.parent).as_posix()
+            origins.update(dict.fromkeys(_flatten(content), where))
+    for key in _flatten(_nest(runtime_params or {})):
+        origins[key] = RUNTIME
+    return origins
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """`{"a.b": 1}` → `{"a": {"b": 1}}` (how Kedro reads `--params`)."""
+    nested: dict[str, Any] = {}
+    for key, value in flat.items():
+        *parents, last = str(key).split(".")
+        node = nested
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return nested
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        for option in typing.get_args(annotation):
+            if (model := _model_in(option)) is not None:
+                return model
+    return None
+
+
+def _valid_keys(model: type[BaseModel], path: tuple[Any, ...]) -> list[str]:
+    """The keys allowed beside the last element of `path` (a location inside `model`)."""
+    for part in path[:-1]:
+        field = model.model_fields.get(str(part))
+        inner = _model_in(field.annotation) if field else None
+        if inner is None:
+            return []
+        model = inner
+    return list(model.model_fields)
+
+
+def _closest(key: str, valid: list[str]) -> str:
+    match = difflib.get_close_matches(key, valid, n=1, cutoff=0.5)
+    return f"; did you mean `{match[0]}`?" if match else f"; valid keys: {', '.join(valid)}"
+
+
+def check_parameters(
+    params: dict[str, Any],
+    origins: dict[str, str],
+    settings: dict[str, Any] | None = None,
+) -> None:
+    """Raise `ParameterError` naming every unknown, missing or mistyped key."""
+    settings = pipeline_settings() if settings is None else settings
+    problems = []
+    for top, value in params.items():
+        model = settings.get(top)
+        if model is None:
+            where = origins.get(str(top), "the parameters")
+            problems.append(
+                f"unknown parameter block `{top}` (in {where}){_closest(str(top), list(settings))}"
+            )
+            continue
+        try:
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                model.model_validate(value)
+            else:
+                TypeAdapter(model).validate_python(value)
+        except ValidationError as error:
+            for item in error.errors():
+                location = (top, *item["loc"])
+                dotted = ".".join(map(str, location))
+                if item["type"] == "extra_forbidden":
+                    hint = _closest(str(location[-1]), _valid_keys(model, item["loc"]))
+                    where = origins.get(dotted, "the parameters")
+                    problems.append(f"unknown parameter `{dotted}` (in {where}){hint}")
+                elif item["type"] == "missing":
+                    problems.append(
+                        f"missing parameter `{dotted}`: every key has its default in "
+                        "conf/base/parameters_<pipeline>.yml"
+                    )
+                else:
+                    where = origins.get(dotted, "the parameters")
+                    problems.append(f"parameter `{dotted}` (in {where}): {item['msg']}")
+    if problems:
+        raise ParameterError("Invalid parameters:\n  - " + "\n  - ".join(problems))

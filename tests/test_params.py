@@ -1,0 +1,93 @@
+"""Strict, typed parameters: a misspelled key stops the run before any node, for every
+pipeline, naming the key, where it came from and the closest valid key."""
+
+from __future__ import annotations
+
+import pytest
+from kedro.framework.project import configure_project, find_pipelines
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from lmforge.parameters import (
+    ParameterError,
+    _nest,
+    check_parameters,
+    parameter_origins,
+    pipeline_settings,
+)
+from tests.conftest import copy_project
+from tests.pipelines.conftest import CONF, _merge, load_parameters
+
+MISSPELLED = {  # pipeline: (a misspelled key, the key it should have been)
+    "data_processing": ("cleaning.min_char", "min_chars"),
+    "pretraining": ("pretraining.training.max_step", "max_steps"),
+    "finetuning": ("finetuning.stratgy", "strategy"),
+    "evaluation": ("evaluation.batchsize", "batch_size"),
+    "inference": ("inference.text_colum", "text_column"),
+    "label_efficiency": ("label_efficiency.budget", "budgets"),
+}
+
+
+def test_every_pipeline_declares_its_settings():
+    configure_project("lmforge")
+    assert set(MISSPELLED) == set(find_pipelines()) - {"__default__"}
+    settings = pipeline_settings()
+    for env in (None, "test", "gpu", "minilm"):
+        params = load_parameters(env)
+        assert set(params) == set(settings)
+        check_parameters(params, parameter_origins(CONF, env, None), settings)
+
+
+@pytest.mark.parametrize("pipeline", sorted(MISSPELLED))
+def test_a_misspelled_key_is_named_with_its_origin_and_the_closest_key(pipeline):
+    key, closest = MISSPELLED[pipeline]
+    runtime = _nest({key: 1})  # as the CLI hands over `--params key=1`
+    params = load_parameters("test")
+    _merge(params, runtime)
+    with pytest.raises(ParameterError) as error:
+        check_parameters(params, parameter_origins(CONF, "test", runtime))
+    assert str(error.value) == (
+        f"Invalid parameters:\n  - unknown parameter `{key}` (in --params); "
+        f"did you mean `{closest}`?"
+    )
+
+
+def test_kedro_run_stops_before_any_node(tmp_path):
+    project = copy_project(tmp_path / "project")
+    bootstrap_project(project)
+    runtime = _nest({"finetuning.stratgy": "lora"})
+    with (
+        KedroSession.create(project_path=project, env="test", runtime_params=runtime) as session,
+        pytest.raises(ParameterError, match=r"finetuning.stratgy.*did you mean `strategy`"),
+    ):
+        session.run()
+    assert not (project / "data" / "02_intermediate" / "raw_corpus.parquet").exists()
+
+
+def test_a_wrong_type_or_a_typo_in_a_file_names_the_file(tmp_path):
+    conf = tmp_path / "conf"
+    (conf / "base").mkdir(parents=True)
+    (conf / "base" / "parameters_finetuning.yml").write_text("finetuning: {}\n")
+    (conf / "mine").mkdir()
+    (conf / "mine" / "parameters.yml").write_text("finetuning:\n  lora: {rank: 4}\n")
+    params = load_parameters("test")
+    params["finetuning"]["lora"]["rank"] = 4
+    params["finetuning"]["training"]["lr"] = "fast"
+    with pytest.raises(ParameterError) as error:
+        check_parameters(params, parameter_origins(conf, "mine", {}))
+    message = str(error.value)
+    assert "unknown parameter `finetuning.lora.rank` (in conf/mine/parameters.yml)" in message
+    assert "valid keys: r, alpha, dropout, target_modules, merge" in message
+    assert "parameter `finetuning.training.lr`" in message and "valid number" in message
+
+
+def test_a_missing_key_and_an_unknown_block_are_named():
+    params = load_parameters("test")
+    del params["evaluation"]["ece_bins"]
+    params["finetunning"] = {}
+    with pytest.raises(ParameterError) as error:
+        check_parameters(params, {})
+    message = str(error.value)
+    assert "missing parameter `evaluation.ece_bins`" in message
+    assert "unknown parameter block `finetunning`" in message
+    assert "did you mean `finetuning`?" in message
