@@ -85,6 +85,45 @@ class ParameterCheckHook:
         check_parameters(context.params, origins)
 
 
+class RunLockHook:
+    """One `kedro run` per project folder (`lmforge.run_lock`): taken before anything else
+    runs, released when the pipeline ends, with or without an error."""
+
+    def __init__(self) -> None:
+        self._lock: Any = None
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        from lmforge.run_lock import RunLock
+
+        self._lock = RunLock(Path(run_params.get("project_path") or "."))
+        self._lock.acquire()
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._release()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+
+class UnloggedMetricsHook:
+    """Training curves the MLflow store refused even after retries are reported here, once
+    every output (the models included) is saved: a clear error, nothing lost but the curves."""
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        from lmforge.tracking.mlflow_logging import raise_if_unlogged
+
+        raise_if_unlogged()
+
+
 class DaskConfigHook:
     """Hands `conf/<env>/dask.yml` (key `dask`) to `lmforge.runners.DaskRunner`."""
 

@@ -1,8 +1,21 @@
 """Kedro project settings."""
 
-from lmforge.hooks import DaskConfigHook, LineageHook, ParameterCheckHook
+from lmforge.hooks import (
+    DaskConfigHook,
+    LineageHook,
+    ParameterCheckHook,
+    RunLockHook,
+    UnloggedMetricsHook,
+)
+from lmforge.tracking.store import artifact_location, tracking_uri
 
-HOOKS = (ParameterCheckHook(), LineageHook(), DaskConfigHook())
+HOOKS = (
+    ParameterCheckHook(),
+    RunLockHook(),
+    LineageHook(),
+    DaskConfigHook(),
+    UnloggedMetricsHook(),
+)
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
@@ -12,4 +25,9 @@ CONFIG_LOADER_ARGS = {
     },
     # An environment (conf/test, conf/gpu, ...) overrides single nested keys of conf/base.
     "merge_strategy": {"parameters": "soft", "catalog": "soft"},
+    # conf/base/mlflow.yml: the project's one MLflow store, also from DVC's queued experiments.
+    "custom_resolvers": {
+        "lmforge_tracking_uri": tracking_uri,
+        "lmforge_artifact_location": artifact_location,
+    },
 }

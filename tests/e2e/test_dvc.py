@@ -4,6 +4,7 @@ from the project, on the tiny configuration (KEDRO_ENV=test)."""
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,34 @@ def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
     assert metrics(clone) == first_metrics
     assert {path: path_md5(clone / path) for path in shared} == first_hashes
     shutil.rmtree(clone)
+
+
+def queue_settled(repo: Path, timeout: float = 500) -> str:
+    """Wait until DVC's queue has nothing queued or running; its last status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = dvc(repo, "queue", "status")
+        if not re.search(r"\b(Queued|Running)\b", status):
+            return status
+        time.sleep(3)
+    raise AssertionError(f"the DVC queue did not settle:\n{status}")
+
+
+def test_queued_experiments_log_into_the_project_store(repo):
+    dvc(repo, "repro")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "baseline")
+    before = len(evaluation_runs(repo))
+    for lr in ("0.001", "0.0003"):
+        key = f"conf/base/parameters_finetuning.yml:finetuning.training.lr={lr}"
+        dvc(repo, "exp", "run", "--queue", "-S", key)
+    dvc(repo, "queue", "start", "-j", "2")
+    status = queue_settled(repo)
+    assert status.count("Success") == 2, status
+    runs = evaluation_runs(repo)
+    assert len(runs) == before + 2  # in the project's store, not in the vanished workspaces
+    assert sorted(r.data.params["finetuning.training.lr"] for r in runs[-2:]) == ["0.0003", "0.001"]
+    client = MlflowClient(tracking_uri(repo))
+    assert all(client.list_artifacts(run.info.run_id) for run in runs[-2:])
+    shown = json.dumps(json.loads(dvc(repo, "exp", "show", "--json")))
+    assert "0.0003" in shown and "macro_f1" in shown

@@ -1,11 +1,22 @@
 """The served model, and comparing runs through the MLflow server's REST API."""
 
+import urllib.error
+
 import pytest
 
 from tests.conftest import kedro_run
 from tests.e2e.conftest import Server, tracking_uri
 
 pytestmark = pytest.mark.e2e
+
+
+def refused(server: Server, payload: dict) -> tuple[int, str]:
+    """The HTTP status and body of a request the server must refuse."""
+    try:
+        server.post("/invocations", payload)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    raise AssertionError("the request was accepted")
 
 
 def test_mlflow_models_serve_answers_invocations(trained_project):
@@ -33,6 +44,18 @@ def test_mlflow_models_serve_answers_invocations(trained_project):
                 }
             },
         )
+        too_many = refused(
+            server, {"dataframe_split": {"columns": ["text"], "data": [["ok"]] * 1001}}
+        )
+        negative = refused(
+            server,
+            {
+                "dataframe_split": {"columns": ["text"], "data": [["ok"]]},
+                "params": {"batch_size": -1},
+            },
+        )
+    assert too_many[0] == 400 and "max_rows=1000" in too_many[1]
+    assert negative[0] == 400 and "batch_size must be an integer >= 1" in negative[1]
     rows = answer["predictions"]
     assert len(rows) == 3
     assert rows[0]["label"] in {"negative", "neutral", "positive"}

@@ -54,7 +54,7 @@ def test_gpu_nodes_run_on_the_gpu_worker_and_log_into_one_run(cluster, project):
         for key, value in run.data.tags.items()
         if key.startswith("dask.worker.")
     }
-    assert len(placement) == 20 and set(placement.values()) <= all_workers
+    assert len(placement) == 21 and set(placement.values()) <= all_workers
     assert {placement[node] for node in GPU_NODES} == gpu_workers
     # logging from the workers landed in the driver's run
     assert "pretraining.val_loss" in run.data.metrics and "test.macro_f1" in run.data.metrics
@@ -70,11 +70,17 @@ def test_a_failing_node_stops_the_run_and_leaves_no_output(cluster, project):
         "--pipelines",
         "pretraining",
         "--params",
-        "pretraining.objective=bogus",
+        "pretraining.init_from=/nonexistent/checkpoint",
         check=False,
     )
     assert result.returncode != 0
-    output = result.stdout + result.stderr
-    assert "Node 'pretrain_language_model' failed on the Dask cluster" in output
-    assert "pretraining.objective must be one of" in output  # the original error travels
+    output = " ".join((result.stdout + result.stderr).split())
+    assert "Node 'build_tokenizer' failed on the Dask cluster" in output
+    assert "/nonexistent/checkpoint" in output  # the original error travels
     assert not (project / "data/06_models/pretrained").exists()
+
+
+def test_the_local_cluster_listens_on_loopback_only(cluster):
+    address, _, workers = cluster
+    assert address.startswith("tcp://127.0.0.1:")
+    assert workers and all(worker.startswith("tcp://127.0.0.1:") for worker in workers)

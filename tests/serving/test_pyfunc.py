@@ -61,3 +61,31 @@ def test_an_all_empty_batch_and_a_missing_text_column(served):
     assert out["flag"].tolist() == [EMPTY_FLAG, EMPTY_FLAG]
     with pytest.raises(ValueError, match="'text' column"):
         served.predict(None, pd.DataFrame({"review": ["fine"]}))
+
+
+def test_requests_are_bounded_and_validated(served):
+    from mlflow.exceptions import MlflowException
+
+    from lmforge.serving.pyfunc import NON_STRING_FLAG
+
+    with pytest.raises(MlflowException, match="batch_size must be an integer >= 1"):
+        served.predict(None, ["fine"], params={"batch_size": -1})
+    with pytest.raises(MlflowException, match="batch_size must be an integer >= 1"):
+        served.predict(None, ["fine"], params={"batch_size": 0})
+    limits = served.limits
+    served.limits = {"max_rows": 3, "max_text_chars": 20}
+    try:
+        with pytest.raises(MlflowException, match=r"4 rows .* max_rows=3") as error:
+            served.predict(None, ["a", "b", "c", "d"])
+        assert error.value.get_http_status_code() == 400
+        long = "The battery is awful. " + "Great screen! " * 500
+        cut = served.predict(None, [long])
+        direct = served.predict(None, [long[:20]])
+        np.testing.assert_allclose(cut["prob_positive"], direct["prob_positive"], rtol=1e-5)
+    finally:
+        served.limits = limits
+    one = served.predict(None, "Great value, would buy again.")  # a bare string is one text
+    assert len(one) == 1 and one.loc[0, "label"] in CLASSES
+    mixed = served.predict(None, pd.DataFrame({"text": ["good", 42, None, ["a"]]}))
+    assert mixed["flag"].fillna("").tolist() == ["", NON_STRING_FLAG, EMPTY_FLAG, NON_STRING_FLAG]
+    assert mixed.loc[[1, 2, 3], "label"].isna().all()

@@ -48,7 +48,9 @@ def run_training(
     key = config_key({"fingerprint": fingerprint, "training": semantic})
     root = Path(checkpoint_dir) / stage / key if checkpoint_dir else None
     logger = StepLogger(f"{stage}.")
-    return train(model, task, config, root, callbacks=[logger]), logger
+    result = train(model, task, config, root, callbacks=[logger])
+    logger.flush()  # what the store still refuses is reported after the models are saved
+    return result, logger
 
 
 def history_frame(history: list[dict[str, float]]) -> pd.DataFrame:

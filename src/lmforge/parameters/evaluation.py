@@ -3,6 +3,10 @@ conf/base/parameters_evaluation.yml)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from lmforge.parameters import Strict
 
 
@@ -18,11 +22,18 @@ class Evaluation(Strict):
     tfidf: Tfidf
 
 
+class Serving(Strict):
+    max_rows: int = Field(ge=1)
+    max_text_chars: int = Field(ge=1)
+
+
 class Registry(Strict):
     model_name: str
     alias: str
     metric: str
     min_improvement: float
+    promote: Literal["gate", "force"]
+    serving: Serving
 
 
 SETTINGS = {"evaluation": Evaluation, "registry": Registry}

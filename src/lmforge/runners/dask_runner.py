@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 GPU_TAG = "gpu"
 GPU_RESOURCE = "GPU"
+LOOPBACK = "127.0.0.1"  # the local cluster is reachable from this machine only
 
 
 class NodeFailedError(RuntimeError):
@@ -61,9 +62,11 @@ def local_cluster(
     **kwargs: Any,
 ) -> SpecCluster:
     """A cluster on this machine with `gpu_workers` workers declaring the GPU resource (one
-    each) and `cpu_workers` plain workers, like the GPU and CPU pools of a real deployment."""
+    each) and `cpu_workers` plain workers, like the GPU and CPU pools of a real deployment.
+    Scheduler, workers and nannies listen on 127.0.0.1 only (Dask has no authentication
+    without TLS: see README, "Scale-out")."""
     worker_class = Nanny if processes else Worker
-    options = {"nthreads": threads_per_worker}
+    options = {"nthreads": threads_per_worker, "host": LOOPBACK}
     workers = {
         f"cpu-{i}": {"cls": worker_class, "options": dict(options)} for i in range(cpu_workers)
     }
@@ -76,7 +79,7 @@ def local_cluster(
             for i in range(gpu_workers)
         }
     )
-    scheduler = {"cls": Scheduler, "options": {"dashboard_address": None, "host": "127.0.0.1"}}
+    scheduler = {"cls": Scheduler, "options": {"dashboard_address": None, "host": LOOPBACK}}
     return SpecCluster(workers=workers, scheduler=scheduler, **kwargs)
 
 

@@ -8,6 +8,7 @@ without the alias and the reason is written as a tag on it. The first version is
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,11 @@ logger = logging.getLogger(__name__)
 
 METRIC_TAG_PREFIX = "lmforge.test_"
 DECISION_TAG = "lmforge.promotion"
+TEST_SET_TAG = "lmforge.test_set"  # fingerprint of the test split's texts and labels
+CLASSES_TAG = "lmforge.classes"
+COMPARED_TAG = "lmforge.compared_with"  # the champion version the gate compared with
+FORCED_TAG = "lmforge.promotion_forced"
+GATE_ATTEMPTS = 3
 _RUNTIME_PACKAGES = (
     "torch",
     "transformers",
@@ -49,6 +55,9 @@ class ClassifierCandidate:
     alias: str = "champion"
     metric: str = "macro_f1"
     min_improvement: float = 0.0
+    test_set: str = ""  # fingerprint of the test split (`test_set_fingerprint`)
+    promote: str = "gate"  # gate: only a better model on the same test set; force: always
+    serving: dict[str, int] = field(default_factory=dict)  # the pyfunc's request limits
     input_example: list[str] = field(
         default_factory=lambda: ["Great screen, but the battery died.", "屏幕很清晰，推荐！"]
     )
@@ -95,6 +104,7 @@ def log_classifier(candidate: ClassifierCandidate) -> str:
         signature=signature(candidate.classes),
         input_example=pd.DataFrame({"text": candidate.input_example}),
         pip_requirements=pip_requirements(),
+        model_config=dict(candidate.serving),
         registered_model_name=candidate.model_name,
     )
     return str(info.registered_model_version)
@@ -107,6 +117,41 @@ def _champion(client: MlflowClient, name: str, alias: str) -> Any | None:
         return None
 
 
+def _decide(
+    current: Any,
+    value: float,
+    metric: str,
+    min_improvement: float,
+    test_set: str,
+    classes: list[str],
+    force: bool,
+    alias: str,
+) -> tuple[bool, str]:
+    """Promote or not, and why. Only a champion evaluated on the same test set with the same
+    classes is comparable; anything else keeps the champion unless the promotion is forced."""
+    if current is None:
+        return True, f"first version with alias '{alias}'"
+    if force:
+        return True, f"forced (registry.promote: force) over champion v{current.version}"
+    tags = current.tags
+    best = tags.get(f"{METRIC_TAG_PREFIX}{metric}")
+    if best is None:
+        return False, f"not comparable: champion v{current.version} has no test {metric} tag"
+    if tags.get(TEST_SET_TAG, "") != test_set:
+        return False, f"not comparable: different test set (champion v{current.version})"
+    if tags.get(CLASSES_TAG, "[]") != json.dumps(classes, ensure_ascii=False):
+        return False, (
+            f"not comparable: different classes (champion v{current.version}: "
+            f"{tags.get(CLASSES_TAG)})"
+        )
+    promoted = value >= float(best) + min_improvement
+    comparison = ">=" if promoted else "<"
+    return promoted, (
+        f"test {metric} {value:.4f} {comparison} champion v{current.version} "
+        f"{float(best):.4f} + margin {min_improvement}"
+    )
+
+
 def promote_if_better(
     client: MlflowClient,
     name: str,
@@ -115,27 +160,42 @@ def promote_if_better(
     alias: str = "champion",
     metric: str = "macro_f1",
     min_improvement: float = 0.0,
+    test_set: str = "",
+    classes: list[str] | None = None,
+    force: bool = False,
 ) -> Promotion:
-    """Move `alias` to `version` when `value` ≥ champion's value + `min_improvement`."""
+    """Move `alias` to `version` when `value` ≥ champion's value + `min_improvement` on the same
+    test set and classes (or when `force`). The champion is re-read immediately before the
+    alias moves; if another evaluation moved it meanwhile, the decision is taken again against
+    the new champion, so two concurrent evaluations cannot both win against a stale one."""
     version = str(version)
+    classes = list(classes or [])
     client.set_model_version_tag(name, version, f"{METRIC_TAG_PREFIX}{metric}", f"{value:.6f}")
+    client.set_model_version_tag(name, version, TEST_SET_TAG, test_set)
+    client.set_model_version_tag(
+        name, version, CLASSES_TAG, json.dumps(classes, ensure_ascii=False)
+    )
     current = _champion(client, name, alias)
-    if current is None:
-        promoted, reason = True, f"first version with alias '{alias}'"
-    else:
-        best = float(current.tags.get(f"{METRIC_TAG_PREFIX}{metric}", "-inf"))
-        promoted = value >= best + min_improvement
-        comparison = ">=" if promoted else "<"
-        reason = (
-            f"test {metric} {value:.4f} {comparison} champion v{current.version} "
-            f"{best:.4f} + margin {min_improvement}"
+    for _ in range(GATE_ATTEMPTS):
+        promoted, reason = _decide(
+            current, value, metric, min_improvement, test_set, classes, force, alias
         )
+        latest = _champion(client, name, alias)
+        if _version(latest) == _version(current):
+            break
+        current = latest  # moved while we decided: decide again against the new champion
+    else:
+        promoted, reason = False, f"the champion kept moving ({GATE_ATTEMPTS} attempts)"
     if promoted:
         client.set_registered_model_alias(name, alias, version)
+    compared = _version(current) or "none"
+    client.set_model_version_tag(name, version, COMPARED_TAG, compared)
+    if force:
+        client.set_model_version_tag(name, version, FORCED_TAG, "true")
     client.set_model_version_tag(
         name, version, DECISION_TAG, ("promoted: " if promoted else "not promoted: ") + reason
     )
-    champion = version if promoted else str(current.version)
+    champion = version if promoted else compared
     logger.info(
         "Model %s v%s %s (%s)",
         name,
@@ -144,6 +204,10 @@ def promote_if_better(
         reason,
     )
     return Promotion(version, promoted, reason, champion)
+
+
+def _version(model_version: Any | None) -> str | None:
+    return None if model_version is None else str(model_version.version)
 
 
 def register(candidate: ClassifierCandidate) -> Promotion:
@@ -159,6 +223,9 @@ def register(candidate: ClassifierCandidate) -> Promotion:
         candidate.alias,
         candidate.metric,
         candidate.min_improvement,
+        candidate.test_set,
+        candidate.classes,
+        candidate.promote == "force",
     )
     mlflow.set_tags(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -125,10 +126,21 @@ def mlflow_metrics(
     return flat_metrics({**metrics, **latency})
 
 
+def test_set_fingerprint(test: pd.DataFrame) -> str:
+    """What the registry gate compares: a hash of the test split's texts and labels, in order."""
+    rows = pd.util.hash_pandas_object(test[["text", "label"]].astype("string"), index=False)
+    return hashlib.sha256(rows.to_numpy().tobytes()).hexdigest()[:16]
+
+
 def registration_candidate(
-    classifier: ModelRef, metrics: dict[str, float], label_map: dict, registry: dict[str, Any]
+    classifier: ModelRef,
+    metrics: dict[str, float],
+    label_map: dict,
+    test: pd.DataFrame,
+    registry: dict[str, Any],
 ) -> ClassifierCandidate:
-    """The registry step's input: the classifier folder, its test metrics and the gate."""
+    """The registry step's input: the classifier folder, its test metrics, the fingerprint of
+    the test set they were measured on, and the gate's settings."""
     from lmforge.tracking.registry import ClassifierCandidate
 
     return ClassifierCandidate(
@@ -139,6 +151,9 @@ def registration_candidate(
         alias=registry["alias"],
         metric=registry["metric"],
         min_improvement=registry["min_improvement"],
+        test_set=test_set_fingerprint(test),
+        promote=registry["promote"],
+        serving=dict(registry["serving"]),
     )
 
 

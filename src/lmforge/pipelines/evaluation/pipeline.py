@@ -58,7 +58,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.registration_candidate,
-                ["classifier", "metrics", "label_map", "params:registry"],
+                ["classifier", "metrics", "label_map", "test", "params:registry"],
                 "registered_classifier",
                 name="register_classifier",
             ),
