@@ -10,12 +10,14 @@ warning, and the previous checkpoint is used instead.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ WEIGHTS = "model.safetensors"
 STATE = "trainer_state.pt"
 MANIFEST = "manifest.json"
 BEST = "best.safetensors"
+BEST_MANIFEST = "best.manifest.json"  # the checksum of best.safetensors, verified on load
 _STEP_DIR = re.compile(r"^step_(\d{8})$")
 
 
@@ -119,13 +122,58 @@ class CheckpointManager:
     def save_best(self, model: torch.nn.Module) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         _write_atomically(self.root / BEST, lambda tmp: save_model(model, str(tmp)))
+        manifest = json.dumps({"files": {BEST: _sha256(self.root / BEST)}})
+        _write_atomically(self.root / BEST_MANIFEST, lambda tmp: tmp.write_text(manifest))
 
     def load_best(self, model: torch.nn.Module) -> bool:
+        """Load the best weights if they are intact; a corrupted file is reported, not loaded."""
         path = self.root / BEST
         if not path.is_file():
+            return False
+        try:
+            expected = json.loads((self.root / BEST_MANIFEST).read_text())["files"][BEST]
+        except (OSError, ValueError, KeyError) as err:
+            logger.warning("Not restoring %s: no readable checksum (%s)", path, err)
+            return False
+        if _sha256(path) != expected:
+            logger.warning("Not restoring %s: it does not match its checksum (corrupted)", path)
             return False
         load_model(model, str(path), strict=True)
         return True
 
     def clear(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class CheckpointBusyError(RuntimeError):
+    """Another process is training the same configuration into the same folder."""
+
+
+@contextmanager
+def exclusive(root: Path | None) -> Iterator[None]:
+    """One writer per checkpoint folder: an advisory lock (`flock`) on a file beside it, held
+    while training; a second process training the same configuration fails fast. Only the
+    first rank of a torchrun job takes it."""
+    if root is None or os.environ.get("RANK", "0") != "0":
+        yield
+        return
+    root = Path(root)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with (root.parent / f".{root.name}.lock").open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise CheckpointBusyError(
+                f"{root} is being written by {holder}, training the same configuration: "
+                "one writer per checkpoint folder. Wait for it, or change a parameter."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -20,10 +20,10 @@ from torch import nn
 from lmforge.modeling.artifacts import ModelRef
 from lmforge.modeling.layers import embedding_modules, head_parameter_names, transformer_layers
 from lmforge.modeling.model import build_classifier
-from lmforge.modeling.stage import history_frame, run_training
 from lmforge.modeling.tasks import ClassificationTask
 from lmforge.modeling.train_config import TrainConfig
 from lmforge.modeling.trainer import TrainResult
+from lmforge.modeling.training_run import history_frame, run_training
 
 STRATEGIES = ("full", "head", "lora")
 

@@ -40,9 +40,22 @@ class Task(Protocol):
     ) -> dict[str, float]: ...
 
 
+NORMALIZER = "normalizer"  # the one batch entry that is not a model input
+
+
 def normalizer(batch: Batch) -> float:
     """How many loss items the global batch holds (the denominator of its mean loss)."""
-    return float(batch["normalizer"])
+    return float(batch[NORMALIZER])
+
+
+def model_inputs(batch: Batch) -> list[str]:
+    """The batch's tensors that the objective takes (everything but the normalizer)."""
+    return [key for key in batch if key != NORMALIZER]
+
+
+def to_device(batch: Batch, device: torch.device) -> Batch:
+    """The model inputs of `batch` on `device`."""
+    return {k: batch[k].to(device, non_blocking=True) for k in model_inputs(batch)}
 
 
 def _pad(
@@ -184,7 +197,7 @@ class LanguageModelingTask:
             "input_ids": inputs,
             "attention_mask": attention,
             "labels": labels,
-            "normalizer": count,
+            NORMALIZER: count,
         }
 
     def global_batch(self, step: int, batch_size: int) -> Batch:
@@ -204,7 +217,7 @@ class LanguageModelingTask:
         total, count = 0.0, 0.0
         for batch in self.eval_batches(batch_size):
             with autocast(device, precision):
-                total += float(objective(**_to(batch, device)))
+                total += float(objective(**to_device(batch, device)))
             count += normalizer(batch)
         loss = total / max(count, 1.0)
         return {"val_loss": loss, "val_perplexity": math.exp(min(loss, 50.0))}
@@ -274,7 +287,7 @@ class ClassificationTask:
             "input_ids": ids,
             "attention_mask": attention,
             "labels": labels,
-            "normalizer": count,
+            NORMALIZER: count,
         }
 
     @torch.no_grad()
@@ -299,10 +312,6 @@ class ClassificationTask:
                 )
             ),
         }
-
-
-def _to(batch: Batch, device: torch.device) -> Batch:
-    return {k: v.to(device, non_blocking=True) for k, v in batch.items() if k != "normalizer"}
 
 
 @torch.no_grad()

@@ -29,11 +29,11 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from lmforge.modeling import distributed
-from lmforge.modeling.checkpoint import CheckpointManager
+from lmforge.modeling.checkpoint import CheckpointManager, exclusive
 from lmforge.modeling.device import autocast, configure_backends, resolve_device, resolve_precision
 from lmforge.modeling.flops import flops_per_token, mfu, non_embedding_parameters, peak_flops
 from lmforge.modeling.layers import layer_lr_scales
-from lmforge.modeling.tasks import Task, normalizer
+from lmforge.modeling.tasks import Task, model_inputs, normalizer, to_device
 from lmforge.modeling.train_config import TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def _seconds_per_step(
             batch = task.global_batch(step, config.batch_size)
             start = time.perf_counter()
             with autocast(device, precision):
-                loss = trial(**_to_device(batch, device)) / normalizer(batch)
+                loss = trial(**to_device(batch, device)) / normalizer(batch)
             loss.backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
@@ -124,16 +124,12 @@ def _seconds_per_step(
     return min(timings)  # the machine's speed; a transient load only lengthens some steps
 
 
-def _to_device(batch: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
-    return {k: v.to(device, non_blocking=True) for k, v in batch.items() if k != "normalizer"}
-
-
 def _micro_batches(
     batch: dict[str, torch.Tensor], ctx: distributed.DistContext, accum: int
 ) -> list[dict[str, torch.Tensor]]:
     """This rank's micro-batches: the global batch cut in world_size × accum pieces."""
     pieces = ctx.world_size * accum
-    keys = [k for k in batch if k != "normalizer"]
+    keys = model_inputs(batch)
     parts = {k: torch.tensor_split(batch[k], pieces) for k in keys}
     mine = range(ctx.rank * accum, (ctx.rank + 1) * accum)
     return [{k: parts[k][i] for k in keys} for i in mine]
@@ -372,7 +368,7 @@ class _Trainer:
                     else contextlib.nullcontext()
                 )
                 with sync, autocast(self.device, self.precision):
-                    loss = self.wrapped(**_to_device(piece, self.device)) / total_items
+                    loss = self.wrapped(**to_device(piece, self.device)) / total_items
                 (loss * ctx.world_size).backward()
                 running += loss.detach()
             if config.max_grad_norm:
@@ -507,13 +503,14 @@ def train(
     `checkpoint_root` is this configuration's checkpoint folder: an intact checkpoint there is
     resumed; it is removed after success unless `keep_checkpoints_on_success`.
     """
-    if config.devices > 1 and not distributed.launched_by_torchrun():
-        with tempfile.TemporaryDirectory(prefix="lmforge-ddp-") as result_dir:
-            out = distributed.launch(
-                _distributed_entry,
-                (model, task, config, checkpoint_root, callbacks, result_dir),
-                config.devices,
-            )
-            load_model(model, os.path.join(result_dir, "final.safetensors"))
-        return TrainResult(model=model, **out)
-    return _train_here(model, task, config, checkpoint_root, callbacks)
+    with exclusive(checkpoint_root):
+        if config.devices > 1 and not distributed.launched_by_torchrun():
+            with tempfile.TemporaryDirectory(prefix="lmforge-ddp-") as result_dir:
+                out = distributed.launch(
+                    _distributed_entry,
+                    (model, task, config, checkpoint_root, callbacks, result_dir),
+                    config.devices,
+                )
+                load_model(model, os.path.join(result_dir, "final.safetensors"))
+            return TrainResult(model=model, **out)
+        return _train_here(model, task, config, checkpoint_root, callbacks)

@@ -68,8 +68,8 @@ def pretrain_language_model(
         load_language_model,
     )
     from lmforge.modeling.side_files import LINEAGE_FILE
-    from lmforge.modeling.stage import history_frame, run_training
     from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
+    from lmforge.modeling.training_run import history_frame, run_training
     from lmforge.tracking.mlflow_logging import flat_metrics
 
     objective, init_from = pretraining["objective"], pretraining["init_from"]

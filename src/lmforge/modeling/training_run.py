@@ -1,4 +1,5 @@
-"""Glue shared by the training nodes: run the one loop with checkpoints and MLflow curves."""
+"""Glue between the training nodes and the one loop: a training run with its checkpoint folder
+and its MLflow curves (`run_training`), and the curves as a table (`history_frame`)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,38 @@
+"""The project hooks on a real MLflow store and a real Kedro catalog."""
+
+import hashlib
+
+import mlflow
+import pandas as pd
+from kedro.io import DataCatalog, MemoryDataset
+from kedro_datasets.pandas import CSVDataset
+
+from lmforge.hooks import LineageHook
+from tests.pipelines.conftest import load_parameters
+
+
+def test_lineage_hook_names_the_run_and_hashes_what_it_reads(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    path = tmp_path / "train.csv"
+    pd.DataFrame({"text": ["好", "bad"], "label": ["positive", "negative"]}).to_csv(path)
+    catalog = DataCatalog(
+        {
+            "train": CSVDataset(filepath=str(path)),
+            "parameters": MemoryDataset(load_parameters("test")),
+        }
+    )
+    hook = LineageHook()
+    with mlflow.start_run() as run:
+        hook.after_catalog_created(catalog)
+        hook.before_pipeline_run(
+            {"project_path": str(tmp_path), "pipeline_names": ["finetuning"]}, catalog
+        )
+        hook.after_dataset_loaded("train")
+        hook.after_dataset_loaded("parameters")  # no file behind it: no tag
+    tags = mlflow.get_run(run.info.run_id).data.tags
+    assert tags["mlflow.runName"] == "clm 1x32 · full · builtin · finetuning"
+    assert tags["kedro.pipelines"] == "finetuning"
+    assert tags["lineage.train.md5"] == hashlib.md5(path.read_bytes()).hexdigest()
+    assert "lineage.parameters.md5" not in tags
+    mlflow.set_tracking_uri("")
