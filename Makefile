@@ -33,6 +33,7 @@ benchmarks: install
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/dvc_noop.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/chaos_resume.py
 
 clean:
 	rm -rf $(VENV)

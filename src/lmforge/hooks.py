@@ -113,6 +113,17 @@ class RunLockHook:
             self._lock = None
 
 
+class CheckpointCleanupHook:
+    """Deletes the checkpoints of finished training runs once the pipeline's outputs (the
+    models) are saved; after a failure they stay, so a rerun resumes."""
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        from lmforge.modeling.trainer import clear_finished_checkpoints
+
+        clear_finished_checkpoints()
+
+
 class UnloggedMetricsHook:
     """Training curves the MLflow store refused even after retries are reported here, once
     every output (the models included) is saved: a clear error, nothing lost but the curves."""

@@ -1,6 +1,7 @@
 """Kedro project settings."""
 
 from lmforge.hooks import (
+    CheckpointCleanupHook,
     DaskConfigHook,
     LineageHook,
     ParameterCheckHook,
@@ -14,6 +15,7 @@ HOOKS = (
     RunLockHook(),
     LineageHook(),
     DaskConfigHook(),
+    CheckpointCleanupHook(),
     UnloggedMetricsHook(),
 )
 

@@ -1,11 +1,17 @@
 """A tiny pretraining run in its own process, for the kill -9 / resume test.
 
 usage: python -m tests.modeling.train_script CHECKPOINT_DIR RESULT_JSON [SLOW_SECONDS]
+
+With `LMFORGE_FAIL_CHECKPOINT_AT=<step>` the checkpoint write of that step fails as on a full
+disk (ENOSPC), for benchmarks/chaos_resume.py.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -15,7 +21,7 @@ from lmforge.modeling.model import ModelConfig, build_language_model
 from lmforge.modeling.packing import PackedTokens, write_packed_tokens
 from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
 from lmforge.modeling.tokenizer import train_tokenizer
-from lmforge.modeling.trainer import TrainConfig, train
+from lmforge.modeling.trainer import TrainConfig, clear_finished_checkpoints, train
 
 CONFIG = TrainConfig(
     max_steps=24,
@@ -29,8 +35,26 @@ CONFIG = TrainConfig(
 )
 
 
+def fail_checkpoint_at(step: int) -> None:
+    """Make the weights write of the checkpoint at `step` fail half-way, as on a full disk."""
+    from lmforge.modeling import checkpoint
+
+    original = checkpoint.save_model
+
+    def save_model(model, filename: str, *args, **kwargs):
+        if Path(filename).parent.name.startswith(f".step_{step:08d}"):
+            Path(filename).write_bytes(b"half a file")
+            raise OSError(errno.ENOSPC, "No space left on device", filename)
+        return original(model, filename, *args, **kwargs)
+
+    checkpoint.save_model = save_model
+
+
 def main(checkpoint_dir: str, result_path: str, slow: float = 0.0) -> None:
     import torch
+
+    if os.environ.get("LMFORGE_FAIL_CHECKPOINT_AT"):
+        fail_checkpoint_at(int(os.environ["LMFORGE_FAIL_CHECKPOINT_AT"]))
 
     torch.set_num_threads(1)
     texts = generate_builtin_corpus(BuiltinConfig(n_documents=300, dirty_fraction=0.0))["text"]
@@ -56,16 +80,22 @@ def main(checkpoint_dir: str, result_path: str, slow: float = 0.0) -> None:
         print(f"STEP {step}", flush=True)
         time.sleep(slow)
 
-    result = train(model, task, CONFIG, Path(checkpoint_dir), callbacks=[pace])
+    result = train(model, task, CONFIG, Path(checkpoint_dir), [pace], clear_on_success=False)
     Path(result_path).write_text(
         json.dumps(
             {
                 "final": result.final_metrics,
                 "resumed_from": result.resumed_from,
                 "train_loss": [r["train_loss"] for r in result.history if "train_loss" in r],
+                "weights_sha256": hashlib.sha256(
+                    b"".join(
+                        t.detach().numpy().tobytes() for t in result.model.state_dict().values()
+                    )
+                ).hexdigest(),
             }
         )
     )
+    clear_finished_checkpoints()  # the result is saved: as the pipeline's hook does
 
 
 if __name__ == "__main__":

@@ -155,6 +155,7 @@ class _Progress:
     bad_evals: int = 0
     history: list[dict[str, float]] = field(default_factory=list)
     last_eval: dict[str, float] = field(default_factory=dict)
+    stopped: bool = False  # early stopping ended the run (a resume must not train on)
 
     def improved(self, value: float, mode: str) -> bool:
         return self.best is None or (value > self.best if mode == "max" else value < self.best)
@@ -247,6 +248,7 @@ class _Trainer:
             bad_evals=int(state["bad_evals"]),
             history=list(state["history"]),
             last_eval=dict(state["last_eval"]),
+            stopped=bool(state.get("stopped", False)),
         )
         logger.info(
             "Resumed from %s (step %d of %d)", checkpoint.path, self.progress.step, self.total
@@ -270,6 +272,7 @@ class _Trainer:
                     "bad_evals": progress.bad_evals,
                     "history": progress.history,
                     "last_eval": progress.last_eval,
+                    "stopped": progress.stopped,
                     "optimizer": self.optimizer.state_dict(),
                     "scheduler": self.scheduler.state_dict(),
                     "rng": rng,
@@ -355,8 +358,7 @@ class _Trainer:
         window_steps, window_tokens, window_flops = 0, 0, 0.0
         tokens_seen, flops_seen, train_time = 0, 0.0, 0.0
         window_start = time.perf_counter()
-        stop = False
-        while progress.step < self.total and not stop:
+        while progress.step < self.total and not progress.stopped:
             batch = self.task.global_batch(progress.step, config.batch_size)
             total_items = normalizer(batch)
             micro = _micro_batches(batch, ctx, config.grad_accum_steps)
@@ -404,10 +406,12 @@ class _Trainer:
                 window_start = time.perf_counter()
             bar.update(1)
             if progress.step % config.eval_every == 0 or progress.step == self.total:
-                stop = self._evaluate()
+                progress.stopped = self._evaluate()
                 window_start = time.perf_counter()
             if self.manager is not None and (
-                progress.step % config.checkpoint_every == 0 or progress.step == self.total or stop
+                progress.step % config.checkpoint_every == 0
+                or progress.step == self.total
+                or progress.stopped
             ):
                 self._checkpoint()
                 window_start = time.perf_counter()
@@ -434,15 +438,29 @@ class _Trainer:
             {k: v for k, v in summary.items() if v is not None},
         )
 
-    def finish(self, success: bool) -> None:
+    def finish(self, success: bool, clear_on_success: bool = True) -> None:
         if (
             success
             and self.ctx.is_main
             and self.manager is not None
             and not self.config.keep_checkpoints_on_success
         ):
-            self.manager.clear()
+            if clear_on_success:
+                self.manager.clear()
+            else:  # the caller clears them once it has saved the result
+                FINISHED_CHECKPOINTS.append(self.manager.root)
         distributed.barrier(self.ctx)
+
+
+# Checkpoint folders of finished runs whose result is not saved yet (`clear_on_success=False`):
+# a kill before the save resumes at the last step instead of training again.
+FINISHED_CHECKPOINTS: list[Path] = []
+
+
+def clear_finished_checkpoints() -> None:
+    """Delete the checkpoints of finished runs, once their results are saved."""
+    while FINISHED_CHECKPOINTS:
+        CheckpointManager(FINISHED_CHECKPOINTS.pop()).clear()
 
 
 def _train_here(
@@ -451,10 +469,11 @@ def _train_here(
     config: TrainConfig,
     checkpoint_root: Path | None,
     callbacks: Sequence[StepCallback],
+    clear_on_success: bool = True,
 ) -> TrainResult:
     trainer = _Trainer(model, task, config, checkpoint_root, callbacks)
     result = trainer.run()
-    trainer.finish(success=True)
+    trainer.finish(success=True, clear_on_success=clear_on_success)
     result.model = result.model.to("cpu")
     return result
 
@@ -497,11 +516,14 @@ def train(
     config: TrainConfig,
     checkpoint_root: Path | None = None,
     callbacks: Sequence[StepCallback] = (),
+    clear_on_success: bool = True,
 ) -> TrainResult:
     """Train `model` on `task`; with `config.devices > 1`, in that many processes under DDP.
 
     `checkpoint_root` is this configuration's checkpoint folder: an intact checkpoint there is
-    resumed; it is removed after success unless `keep_checkpoints_on_success`.
+    resumed; it is removed after success unless `keep_checkpoints_on_success` — or, with
+    `clear_on_success=False`, left for `clear_finished_checkpoints()` once the caller has saved
+    the result (a kill in between then resumes at the last step).
     """
     with exclusive(checkpoint_root):
         if config.devices > 1 and not distributed.launched_by_torchrun():
@@ -513,4 +535,4 @@ def train(
                 )
                 load_model(model, os.path.join(result_dir, "final.safetensors"))
             return TrainResult(model=model, **out)
-        return _train_here(model, task, config, checkpoint_root, callbacks)
+        return _train_here(model, task, config, checkpoint_root, callbacks, clear_on_success)

@@ -49,7 +49,8 @@ def run_training(
     key = config_key({"fingerprint": fingerprint, "training": semantic})
     root = Path(checkpoint_dir) / stage / key if checkpoint_dir else None
     logger = StepLogger(f"{stage}.")
-    result = train(model, task, config, root, callbacks=[logger])
+    # The checkpoints stay until the node's outputs are saved (CheckpointCleanupHook).
+    result = train(model, task, config, root, callbacks=[logger], clear_on_success=False)
     logger.flush()  # what the store still refuses is reported after the models are saved
     return result, logger
 
