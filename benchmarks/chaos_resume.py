@@ -32,32 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from lmforge.modeling.checkpoint import CheckpointManager  # noqa: E402
-from tests.conftest import project_env  # noqa: E402
-from tests.modeling.train_script import CONFIG  # noqa: E402
+from tests.modeling.train_script import CONFIG, launch  # noqa: E402
 
 INTERVAL = CONFIG.checkpoint_every
 
 
-def start(checkpoints: Path, result: Path, slow: float, env: dict | None = None):
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.modeling.train_script",
-            str(checkpoints),
-            str(result),
-            str(slow),
-        ],
-        cwd=ROOT,
-        env=project_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def finish(checkpoints: Path, result: Path) -> dict:
-    process = start(checkpoints, result, 0.0)
+    process = launch(checkpoints, result, 0.0)
     output, _ = process.communicate(timeout=600)
     if process.returncode != 0:
         raise RuntimeError(output[-3000:])
@@ -116,7 +97,7 @@ def main() -> None:
         )
         for i, moment in enumerate(moments, 1):
             checkpoints, result = tmp / f"k{i}" / "ckpt", tmp / f"k{i}.json"
-            last = kill_at(start(checkpoints, result, slow), checkpoints, moment)
+            last = kill_at(launch(checkpoints, result, slow), checkpoints, moment)
             if result.exists():  # the kill came after the result was saved: nothing to redo
                 outcome, resumed, lost = json.loads(result.read_text()), "done", 0
             else:
@@ -136,7 +117,9 @@ def main() -> None:
         )
 
         checkpoints, result = tmp / "full" / "ckpt", tmp / "full.json"
-        failing = start(checkpoints, result, 0.0, {"LMFORGE_FAIL_CHECKPOINT_AT": str(2 * INTERVAL)})
+        failing = launch(
+            checkpoints, result, 0.0, {"LMFORGE_FAIL_CHECKPOINT_AT": str(2 * INTERVAL)}
+        )
         output, _ = failing.communicate(timeout=600)
         survivor = CheckpointManager(checkpoints).latest_valid()
         leftovers = list(checkpoints.glob(".step_*.tmp-*"))

@@ -1,9 +1,6 @@
 import json
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,8 +8,8 @@ import torch
 from lmforge.modeling.model import build_classifier
 from lmforge.modeling.tasks import ClassificationTask
 from lmforge.modeling.trainer import TrainConfig, build_optimizer, lr_lambda, train
-from tests.conftest import PROJECT_ROOT, project_env
 from tests.modeling.conftest import lm_task, tiny_lm
+from tests.modeling.train_script import launch
 
 FAST = {"progress_bar": False, "log_every": 5, "lr": 3e-3, "batch_size": 16}
 
@@ -111,27 +108,9 @@ def test_early_stopping_restores_the_best_weights(tmp_path, tokenizer):
     assert not (tmp_path / "ckpt").exists()  # checkpoints are cleared after success
 
 
-def run_script(checkpoints: Path, result: Path, slow: float = 0.0) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.modeling.train_script",
-            str(checkpoints),
-            str(result),
-            str(slow),
-        ],
-        cwd=PROJECT_ROOT,
-        env=project_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
 def test_kill_9_then_rerun_resumes_and_matches_an_uninterrupted_run(tmp_path):
-    straight = run_script(tmp_path / "a" / "ckpt", tmp_path / "a.json")
-    interrupted = run_script(tmp_path / "b" / "ckpt", tmp_path / "b.json", slow=0.4)
+    straight = launch(tmp_path / "a" / "ckpt", tmp_path / "a.json")
+    interrupted = launch(tmp_path / "b" / "ckpt", tmp_path / "b.json", slow=0.4)
     deadline = time.time() + 120
     while not list((tmp_path / "b" / "ckpt").glob("step_*")):
         assert interrupted.poll() is None and time.time() < deadline, interrupted.stdout.read()
@@ -139,7 +118,7 @@ def test_kill_9_then_rerun_resumes_and_matches_an_uninterrupted_run(tmp_path):
     interrupted.send_signal(signal.SIGKILL)
     interrupted.wait()
     assert not (tmp_path / "b.json").exists()
-    resumed = run_script(tmp_path / "b" / "ckpt", tmp_path / "b.json")
+    resumed = launch(tmp_path / "b" / "ckpt", tmp_path / "b.json")
     assert resumed.wait(timeout=180) == 0, resumed.stdout.read()
     assert straight.wait(timeout=180) == 0, straight.stdout.read()
     a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")

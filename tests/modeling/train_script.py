@@ -12,6 +12,7 @@ import errno
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,29 @@ CONFIG = TrainConfig(
     progress_bar=False,
     seed=7,
 )
+
+
+def launch(
+    checkpoints: Path, result: Path, slow: float = 0.0, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """This script in its own process (stdout: one `STEP n` line per logged step)."""
+    from tests.conftest import PROJECT_ROOT, project_env
+
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.modeling.train_script",
+            str(checkpoints),
+            str(result),
+            str(slow),
+        ],
+        cwd=PROJECT_ROOT,
+        env=project_env(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def fail_checkpoint_at(step: int) -> None:
