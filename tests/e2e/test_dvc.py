@@ -90,6 +90,9 @@ def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
     assert tags["dvc.data/06_models/classifier.md5"].endswith(".dir")
     assert tags["git_commit"]
 
+    # parallel experiments through DVC's queue land in the project's one MLflow store
+    queued_experiments_log_into_the_project_store(repo)
+
     # a fine-tuning parameter change reruns exactly fine-tuning and evaluation
     experiment = dvc(
         repo, "exp", "run", "-S", "conf/base/parameters_finetuning.yml:finetuning.training.lr=0.004"
@@ -147,10 +150,9 @@ def queue_settled(repo: Path, timeout: float = 500) -> str:
     raise AssertionError(f"the DVC queue did not settle:\n{status}")
 
 
-def test_queued_experiments_log_into_the_project_store(repo):
-    dvc(repo, "repro")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "baseline")
+def queued_experiments_log_into_the_project_store(repo: Path) -> None:
+    """Two queued experiments, two workers: both runs in the main store, both in `exp show`.
+    (Before the store followed DVC's workspaces, they logged into copies that vanished.)"""
     before = len(evaluation_runs(repo))
     for lr in ("0.001", "0.0003"):
         key = f"conf/base/parameters_finetuning.yml:finetuning.training.lr={lr}"
@@ -159,7 +161,7 @@ def test_queued_experiments_log_into_the_project_store(repo):
     status = queue_settled(repo)
     assert status.count("Success") == 2, status
     runs = evaluation_runs(repo)
-    assert len(runs) == before + 2  # in the project's store, not in the vanished workspaces
+    assert len(runs) == before + 2
     assert sorted(r.data.params["finetuning.training.lr"] for r in runs[-2:]) == ["0.0003", "0.001"]
     client = MlflowClient(tracking_uri(repo))
     assert all(client.list_artifacts(run.info.run_id) for run in runs[-2:])

@@ -18,11 +18,12 @@ import time
 from pathlib import Path
 
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
+from lmforge.modeling.finished import clear_finished_checkpoints
 from lmforge.modeling.model import ModelConfig, build_language_model
 from lmforge.modeling.packing import PackedTokens, write_packed_tokens
 from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
 from lmforge.modeling.tokenizer import train_tokenizer
-from lmforge.modeling.trainer import TrainConfig, clear_finished_checkpoints, train
+from lmforge.modeling.trainer import TrainConfig, train
 
 CONFIG = TrainConfig(
     max_steps=24,

@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from lmforge.modeling import distributed
 from lmforge.modeling.checkpoint import CheckpointManager, exclusive
 from lmforge.modeling.device import autocast, configure_backends, resolve_device, resolve_precision
+from lmforge.modeling.finished import FINISHED_CHECKPOINTS
 from lmforge.modeling.flops import flops_per_token, mfu, non_embedding_parameters, peak_flops
 from lmforge.modeling.layers import layer_lr_scales
 from lmforge.modeling.tasks import Task, model_inputs, normalizer, to_device
@@ -450,17 +451,6 @@ class _Trainer:
             else:  # the caller clears them once it has saved the result
                 FINISHED_CHECKPOINTS.append(self.manager.root)
         distributed.barrier(self.ctx)
-
-
-# Checkpoint folders of finished runs whose result is not saved yet (`clear_on_success=False`):
-# a kill before the save resumes at the last step instead of training again.
-FINISHED_CHECKPOINTS: list[Path] = []
-
-
-def clear_finished_checkpoints() -> None:
-    """Delete the checkpoints of finished runs, once their results are saved."""
-    while FINISHED_CHECKPOINTS:
-        CheckpointManager(FINISHED_CHECKPOINTS.pop()).clear()
 
 
 def _train_here(
