@@ -11,6 +11,8 @@ from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
+from lmforge.modeling.finished import clear_finished_checkpoints
+
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
 
@@ -70,9 +72,11 @@ def run_in_memory(
         datasets.setdefault(name, KeptMemoryDataset(copy_mode="assign"))
     catalog = DataCatalog(datasets=datasets)
     SequentialRunner().run(pipeline, catalog)
+    clear_finished_checkpoints()  # the outputs are saved: as CheckpointCleanupHook does
     return catalog
 
 
 @pytest.fixture
-def params() -> dict[str, Any]:
-    return load_parameters("test")
+def params(tmp_path) -> dict[str, Any]:
+    """The test configuration, its checkpoints in the test's own folder."""
+    return {**load_parameters("test"), "checkpoint_root": str(tmp_path / "checkpoints")}
