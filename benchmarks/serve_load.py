@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import copy_project, kedro_run  # noqa: E402
-from tests.e2e.conftest import Server, tracking_uri  # noqa: E402
+from tests.e2e.conftest import serve_champion  # noqa: E402
 
 TEXTS = ["Great screen, but the battery died.", "屏幕很清晰，推荐！", "Not bad at all.", "很差"]
 
@@ -39,18 +39,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lmforge-serve-") as tmp:
         project = copy_project(Path(tmp) / "project")
         kedro_run(project, timeout=900)
-        serve = [
-            "mlflow",
-            "models",
-            "serve",
-            "-m",
-            "models:/lmforge-classifier@champion",
-            "--env-manager",
-            "local",
-            "--host",
-            "127.0.0.1",
-        ]
-        with Server(serve, project, {"MLFLOW_TRACKING_URI": tracking_uri(project)}) as server:
+        with serve_champion(project) as server:
             server.wait("/ping")
             latencies: list[float] = []
             errors: list[str] = []

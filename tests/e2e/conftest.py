@@ -79,3 +79,19 @@ class Server:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def serve_champion(project: Path) -> Server:
+    """`mlflow models serve` of the project's champion, on loopback (call `wait("/ping")`)."""
+    args = [
+        "mlflow",
+        "models",
+        "serve",
+        "-m",
+        "models:/lmforge-classifier@champion",
+        "--env-manager",
+        "local",
+        "--host",
+        "127.0.0.1",
+    ]
+    return Server(args, project, {"MLFLOW_TRACKING_URI": tracking_uri(project)})

@@ -5,7 +5,7 @@ import urllib.error
 import pytest
 
 from tests.conftest import kedro_run
-from tests.e2e.conftest import Server, tracking_uri
+from tests.e2e.conftest import Server, serve_champion, tracking_uri
 
 pytestmark = pytest.mark.e2e
 
@@ -20,20 +20,7 @@ def refused(server: Server, payload: dict) -> tuple[int, str]:
 
 
 def test_mlflow_models_serve_answers_invocations(trained_project):
-    args = [
-        "mlflow",
-        "models",
-        "serve",
-        "-m",
-        "models:/lmforge-classifier@champion",
-        "--env-manager",
-        "local",
-        "--host",
-        "127.0.0.1",
-    ]
-    with Server(
-        args, trained_project, {"MLFLOW_TRACKING_URI": tracking_uri(trained_project)}
-    ) as server:
+    with serve_champion(trained_project) as server:
         server.wait("/ping")
         answer = server.post(
             "/invocations",

@@ -13,7 +13,7 @@ from lmforge.evaluation import KEPT_METRICS
 from lmforge.evaluation.baselines import tfidf_logistic_regression
 from lmforge.evaluation.metrics import classification_report
 from lmforge.modeling.artifacts import ModelRef
-from lmforge.modeling.classification import FitOutcome, fit_from
+from lmforge.modeling.classification import fit_from
 from lmforge.modeling.inference import predict_proba
 
 
@@ -47,42 +47,7 @@ def tfidf_scores(
     return _scores(test, probabilities, classes, prefix)
 
 
-def model_scores(
-    outcome: FitOutcome,
-    tokenizer: Any,
-    test: pd.DataFrame,
-    classes: list[str],
-    batch_size: int,
-    prefix: str,
-) -> dict[str, float]:
-    """Accuracy and macro-F1 of a fitted classifier on `test`."""
-    probabilities = predict_proba(
-        outcome.model, tokenizer, test["text"].tolist(), outcome.max_length, batch_size
-    )
-    return _scores(test, probabilities, classes, prefix)
-
-
-def random_init_scores(
-    init: ModelRef,
-    train: pd.DataFrame,
-    validation: pd.DataFrame,
-    test: pd.DataFrame,
-    classes: list[str],
-    finetuning: dict[str, Any],
-    batch_size: int,
-    checkpoint_root: str | None,
-    stage: str = "no_pretrain",
-    prefix: str = "no_pretrain_",
-) -> dict[str, float]:
-    """`init`'s architecture fine-tuned from random weights (`fit_from`, `random_weights`)."""
-    tokenizer = init.tokenizer()
-    outcome, _ = fit_from(
-        init, tokenizer, train, validation, classes, finetuning, stage, checkpoint_root, True
-    )
-    return model_scores(outcome, tokenizer, test, classes, batch_size, prefix)
-
-
-def pretrained_scores(
+def fine_tuned_scores(
     init: ModelRef,
     train: pd.DataFrame,
     validation: pd.DataFrame,
@@ -92,12 +57,22 @@ def pretrained_scores(
     batch_size: int,
     checkpoint_root: str | None,
     stage: str,
-    prefix: str = "",
+    prefix: str,
+    random_weights: bool = False,
 ) -> dict[str, float]:
-    """Fine-tune from `init`'s weights with the `finetuning` parameters, score on `test`."""
+    """Fine-tune from `init`'s weights (or, with `random_weights`, its architecture from random
+    weights: the no-pretraining baseline) with the `finetuning` parameters; score on `test`."""
     tokenizer = init.tokenizer()
     outcome, settings = fit_from(
-        init, tokenizer, train, validation, classes, finetuning, stage, checkpoint_root
+        init,
+        tokenizer,
+        train,
+        validation,
+        classes,
+        finetuning,
+        stage,
+        checkpoint_root,
+        random_weights,
     )
     trained = outcome.model
     if settings.strategy == "lora":

@@ -38,7 +38,7 @@ def label_efficiency_curve(
     Each budget draws its labeled rows (stratified, seeded) from the run's training split and
     augments them as the data pipeline does; the pretrained model and the test split are
     shared by every point."""
-    from lmforge.evaluation.comparison import pretrained_scores, random_init_scores, tfidf_scores
+    from lmforge.evaluation.comparison import fine_tuned_scores, tfidf_scores
     from lmforge.modeling.artifacts import resolve_init
 
     classes = list(label_map["classes"])
@@ -52,23 +52,12 @@ def label_efficiency_curve(
         rows = augment_training_rows(rows, [validation, test], AugmentationParams(**augmentation))
         tag = f"label_efficiency_{len(rows)}"
         point: dict[str, Any] = {"labels": int((~rows["augmented"]).sum())}
-        point.update(
-            pretrained_scores(
-                init,
-                rows,
-                validation,
-                test,
-                classes,
-                finetuning,
-                evaluation["batch_size"],
-                checkpoint_root,
-                tag,
-                prefix="pretrained_",
-            )
-        )
+        variants = [("pretrained_", tag, False)]
         if label_efficiency["compare_no_pretrain"]:
+            variants.append(("no_pretrain_", f"{tag}_random", True))
+        for prefix, stage, random_weights in variants:
             point.update(
-                random_init_scores(
+                fine_tuned_scores(
                     init,
                     rows,
                     validation,
@@ -77,7 +66,9 @@ def label_efficiency_curve(
                     finetuning,
                     evaluation["batch_size"],
                     checkpoint_root,
-                    f"{tag}_random",
+                    stage,
+                    prefix,
+                    random_weights,
                 )
             )
         point.update(tfidf_scores(rows, test, classes, evaluation["tfidf"]))
