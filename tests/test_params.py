@@ -3,6 +3,8 @@ pipeline, naming the key, where it came from and the closest valid key."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from kedro.framework.project import configure_project, find_pipelines
 from kedro.framework.session import KedroSession
@@ -25,6 +27,7 @@ MISSPELLED = {  # pipeline: (a misspelled key, the key it should have been)
     "evaluation": ("evaluation.batchsize", "batch_size"),
     "inference": ("inference.text_colum", "text_column"),
     "label_efficiency": ("label_efficiency.budget", "budgets"),
+    "compression": ("compression.pruning.keep_fractoin", "keep_fraction"),
 }
 
 
@@ -50,6 +53,31 @@ def test_a_misspelled_key_is_named_with_its_origin_and_the_closest_key(pipeline)
         f"Invalid parameters:\n  - unknown parameter `{key}` (in --params); "
         f"did you mean `{closest}`?"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "compression.pruning.keep_fraction",
+            1.5,
+            "keep_fraction` (in --params): Input should be less than 1",
+        ),
+        (
+            "compression.pruning.keep_fraction",
+            0,
+            "keep_fraction` (in --params): Input should be greater than 0",
+        ),
+        ("compression.variants", ["int8", "int4"], "compression.variants"),
+        ("compression.distillation.student.n_layers", 0, "student.n_layers` (in --params)"),
+    ],
+)
+def test_bad_compression_settings_are_named(key, value, message):
+    runtime = _nest({key: value})
+    params = load_parameters("test")
+    _merge(params, runtime)
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        check_parameters(params, parameter_origins(CONF, "test", runtime))
 
 
 def test_kedro_run_stops_before_any_node(tmp_path):

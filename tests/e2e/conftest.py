@@ -81,14 +81,15 @@ class Server:
             self.process.kill()
 
 
-def serve_champion(project: Path) -> Server:
-    """`mlflow models serve` of the project's champion, on loopback (call `wait("/ping")`)."""
+def serve_champion(project: Path, alias: str = "champion") -> Server:
+    """`mlflow models serve` of the project's champion (or another alias), on loopback (call
+    `wait("/ping")`)."""
     args = [
         "mlflow",
         "models",
         "serve",
         "-m",
-        "models:/lmforge-classifier@champion",
+        f"models:/lmforge-classifier@{alias}",
         "--env-manager",
         "local",
         "--host",

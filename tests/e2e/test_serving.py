@@ -3,6 +3,7 @@
 import urllib.error
 
 import pytest
+from mlflow.tracking import MlflowClient
 
 from tests.conftest import kedro_run
 from tests.e2e.conftest import Server, serve_champion, tracking_uri
@@ -81,6 +82,10 @@ def test_two_runs_compare_in_the_mlflow_server_and_gate_the_champion(trained_pro
     assert params[1]["finetuning.training.lr"] == "0.003"
     assert all("test.macro_f1" in m and "test.no_pretrain_macro_f1" in m for m in metrics)
     tags = {t["key"]: t["value"] for t in runs[1]["data"]["tags"]}
-    assert tags["lmforge.registered_version"] == "2"
+    version = tags["lmforge.registered_version"]  # (other tests may register variants too)
+    registered = MlflowClient(tracking_uri(trained_project)).get_model_version(
+        "lmforge-classifier", version
+    )
+    assert registered.run_id == runs[1]["info"]["run_id"]
     better = metrics[1]["test.macro_f1"] >= metrics[0]["test.macro_f1"]
     assert tags["lmforge.promoted"] == str(better)

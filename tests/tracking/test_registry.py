@@ -1,8 +1,17 @@
 import mlflow
 import pytest
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from lmforge.tracking.registry import DECISION_TAG, promote_if_better
+from lmforge.tracking.registry import (
+    DECISION_TAG,
+    TEACHER_TAG,
+    VARIANT_TAG,
+    VariantCandidate,
+    promote_if_better,
+    register_variant,
+    variant_decision,
+)
 
 
 @pytest.fixture
@@ -79,3 +88,49 @@ def test_a_champion_without_the_metric_is_not_beaten_by_default(registry):
     candidate = promote_if_better(client, "clf", new_version(), 0.99)
     assert not candidate.promoted
     assert f"champion v{untagged} has no test macro_f1 tag" in candidate.reason
+
+
+def variant(version_dir, f1, speed, teacher_f1=0.90, teacher_speed=100.0, promote="gate"):
+    return VariantCandidate(
+        variant="int8",
+        model_dir=str(version_dir),
+        classes=["neg", "pos"],
+        metrics={"macro_f1": f1, "texts_per_s": speed},
+        teacher_metrics={"macro_f1": teacher_f1, "texts_per_s": teacher_speed},
+        teacher_version="1",
+        model_name="clf",
+        alias="champion-int8",
+        max_drop=0.01,
+        promote=promote,
+    )
+
+
+@pytest.mark.parametrize(
+    ("f1", "speed", "promoted", "reason"),
+    [
+        (0.895, 180.0, True, "1.80x the teacher's texts_per_s"),
+        (0.880, 180.0, False, "< teacher 0.9000 - max drop 0.01"),
+        (0.900, 95.0, False, "texts_per_s 95.0 is not above the teacher's 100.0"),
+    ],
+)
+def test_the_variant_gate_needs_quality_and_speed(tmp_path, f1, speed, promoted, reason):
+    decision, message = variant_decision(variant(tmp_path, f1, speed))
+    assert decision is promoted and reason in message
+
+
+def test_a_variant_that_loses_too_much_gets_no_alias_in_the_real_registry(
+    registry, tmp_path, monkeypatch
+):
+    client, new_version = registry
+    versions = iter([new_version(), new_version()])
+    monkeypatch.setattr("lmforge.tracking.registry.log_classifier", lambda c: next(versions))
+    bad = register_variant(variant(tmp_path, 0.85, 300.0))
+    assert not bad.promoted
+    tags = client.get_model_version("clf", bad.version).tags
+    assert tags[VARIANT_TAG] == "int8" and tags[TEACHER_TAG] == "1"
+    assert tags[DECISION_TAG].startswith("not promoted: test macro_f1 0.8500 < teacher")
+    with pytest.raises(MlflowException):
+        client.get_model_version_by_alias("clf", "champion-int8")
+    good = register_variant(variant(tmp_path, 0.90, 300.0))
+    assert good.promoted
+    assert str(client.get_model_version_by_alias("clf", "champion-int8").version) == good.version

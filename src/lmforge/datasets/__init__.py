@@ -13,6 +13,7 @@ MODULE_OF = {
     "HFTokenizerDataset": "hf",
     "MlflowRunAnnotationsDataset": "mlflow_run",
     "RegisteredClassifierDataset": "mlflow_run",
+    "RegisteredVariantsDataset": "mlflow_run",
     "PackedTokensDataset": "tokens",
     "TokenStream": "tokens",
     "TabularTextDataset": "text",

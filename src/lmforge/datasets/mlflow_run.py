@@ -12,7 +12,20 @@ from kedro.io import AbstractDataset, DatasetError
 from mlflow.tracking import MlflowClient
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
-from lmforge.tracking.registry import ClassifierCandidate, register
+from lmforge.tracking.registry import (
+    ClassifierCandidate,
+    VariantCandidate,
+    register,
+    register_variant,
+)
+
+
+def _require_run(what: str) -> None:
+    if mlflow.active_run() is None:
+        raise DatasetError(
+            f"Registering {what} needs an active MLflow run "
+            "(kedro-mlflow starts one for every `kedro run`)"
+        )
 
 
 class RegisteredClassifierDataset(AbstractDataset):
@@ -23,15 +36,13 @@ class RegisteredClassifierDataset(AbstractDataset):
         self._filepath = Path(filepath)
         self.metadata = metadata
 
-    def save(self, data: ClassifierCandidate) -> None:
-        if mlflow.active_run() is None:
-            raise DatasetError(
-                "Registering the classifier needs an active MLflow run "
-                "(kedro-mlflow starts one for every `kedro run`)"
-            )
-        outcome = {"model_name": data.model_name, "alias": data.alias, **asdict(register(data))}
+    def _write(self, outcome: Any) -> None:
         self._filepath.parent.mkdir(parents=True, exist_ok=True)
-        self._filepath.write_text(json.dumps(outcome, indent=2))
+        self._filepath.write_text(json.dumps(outcome, indent=2, ensure_ascii=False))
+
+    def save(self, data: ClassifierCandidate) -> None:
+        _require_run("the classifier")
+        self._write({"model_name": data.model_name, "alias": data.alias, **asdict(register(data))})
 
     def load(self) -> dict[str, Any]:
         return json.loads(self._filepath.read_text())
@@ -41,6 +52,23 @@ class RegisteredClassifierDataset(AbstractDataset):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}
+
+
+class RegisteredVariantsDataset(RegisteredClassifierDataset):
+    """Saving a list of `VariantCandidate`s registers each compressed variant under the
+    teacher's model name and moves its own alias when it passes; the outcomes go to
+    `filepath` as a JSON list."""
+
+    def save(self, data: list[VariantCandidate]) -> None:
+        if data:
+            _require_run("compressed variants")
+        self._write(
+            [
+                {"variant": c.variant, "model_name": c.model_name, "alias": c.alias}
+                | asdict(register_variant(c))
+                for c in data
+            ]
+        )
 
 
 class MlflowRunAnnotationsDataset(AbstractDataset):

@@ -13,18 +13,14 @@ from lmforge.evaluation import KEPT_METRICS
 from lmforge.evaluation.baselines import tfidf_logistic_regression
 from lmforge.evaluation.metrics import classification_report
 from lmforge.modeling.artifacts import ModelRef
-from lmforge.modeling.classification import fit_from
+from lmforge.modeling.classification import fit_from, label_index
 from lmforge.modeling.inference import predict_proba
-
-
-def label_ids(frame: pd.DataFrame, classes: list[str]) -> np.ndarray:
-    return frame["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
 
 
 def _scores(
     test: pd.DataFrame, probabilities: np.ndarray, classes: list[str], prefix: str
 ) -> dict[str, float]:
-    metrics = classification_report(label_ids(test, classes), probabilities, classes)["metrics"]
+    metrics = classification_report(label_index(test, classes), probabilities, classes)["metrics"]
     return {f"{prefix}{k}": metrics[k] for k in KEPT_METRICS}
 
 
@@ -38,7 +34,7 @@ def tfidf_scores(
     """TF-IDF (word + character n-grams) + logistic regression, trained on `train`."""
     model = tfidf_logistic_regression(
         train["text"].tolist(),
-        label_ids(train, classes),
+        label_index(train, classes),
         c=settings["C"],
         seed=settings["seed"],
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from transformers import AutoModelForSequenceClassification, PreTrainedModel
+from transformers import AutoModelForSequenceClassification
 
 from lmforge.files import atomic_directory
 from lmforge.modeling.model import load_config, load_tokenizer, resolve_location
@@ -81,8 +81,12 @@ class ModelRef:
         path = self.path / name
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
-    def load_classifier(self) -> PreTrainedModel:
-        """The saved sequence classifier: plain, or base + LoRA adapter."""
+    def load_classifier(self) -> Any:
+        """The saved sequence classifier: plain, base + LoRA adapter, or int8 ONNX."""
+        from lmforge.compression.int8 import ONNX_FILE, OnnxClassifier
+
+        if (self.path / ONNX_FILE).is_file():
+            return OnnxClassifier.from_folder(self.path)
         if not self.is_adapter:
             return AutoModelForSequenceClassification.from_pretrained(str(self.path))
         from peft import PeftModel

@@ -161,6 +161,34 @@ def end_on_the_last_text_token(model: nn.Module, tokenizer: Any) -> None:
     )
 
 
+def label_index(frame: pd.DataFrame, classes: list[str]) -> np.ndarray:
+    """Each row's label as its position in `classes`."""
+    return frame["label"].map({c: i for i, c in enumerate(classes)}).to_numpy()
+
+
+def classification_task(
+    tokenizer: Any,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    classes: list[str],
+    max_length: int,
+    seed: int,
+    weighted: bool = False,
+) -> ClassificationTask:
+    """The training loop's task for `train` (validation for early stopping), tokenized."""
+    train_labels = label_index(train, classes)
+    return ClassificationTask(
+        encode(tokenizer, train["text"], max_length),
+        train_labels,
+        encode(tokenizer, validation["text"], max_length),
+        label_index(validation, classes),
+        tokenizer.pad_token_id,
+        len(classes),
+        seed=seed,
+        class_weights=class_weights(train_labels, len(classes)) if weighted else None,
+    )
+
+
 @dataclass
 class FitOutcome:
     model: nn.Module
@@ -190,18 +218,14 @@ def fit_classifier(
     ensure_padding(model, tokenizer)
     end_on_the_last_text_token(model, tokenizer)
     max_length = effective_max_length(model, settings.max_length)
-    index = {label: i for i, label in enumerate(classes)}
-    train_labels = train["label"].map(index).to_numpy()
-    weights = class_weights(train_labels, len(classes)) if settings.class_weighted_loss else None
-    task = ClassificationTask(
-        encode(tokenizer, train["text"], max_length),
-        train_labels,
-        encode(tokenizer, validation["text"], max_length),
-        validation["label"].map(index).to_numpy(),
-        tokenizer.pad_token_id,
-        len(classes),
-        seed=TrainConfig.from_dict(training).seed,
-        class_weights=weights,
+    task = classification_task(
+        tokenizer,
+        train,
+        validation,
+        classes,
+        max_length,
+        TrainConfig.from_dict(training).seed,
+        settings.class_weighted_loss,
     )
     warmup_steps = int(settings.head_warmup.get("steps", 0))
     if warmup_steps and settings.strategy != "head":

@@ -275,10 +275,14 @@ class ClassificationTask:
             self._plan_key = (epoch, batch_size)
         return self._plan
 
-    def global_batch(self, step: int, batch_size: int) -> Batch:
+    def batch_rows(self, step: int, batch_size: int) -> np.ndarray:
+        """The training rows of `step`'s global batch."""
         batch_size = min(batch_size, len(self.train_ids))
         epoch, position = divmod(step, self.steps_per_epoch(batch_size))
-        index = self._epoch_batches(epoch, batch_size)[position]
+        return self._epoch_batches(epoch, batch_size)[position]
+
+    def global_batch(self, step: int, batch_size: int) -> Batch:
+        index = self.batch_rows(step, batch_size)
         ids, attention = _pad([self.train_ids[i] for i in index], self.pad_id)
         labels = torch.as_tensor(self.train_labels[index], dtype=torch.long)
         weights = self.class_weights

@@ -29,7 +29,10 @@ TEST_SET_TAG = "lmforge.test_set"  # fingerprint of the test split's texts and l
 CLASSES_TAG = "lmforge.classes"
 COMPARED_TAG = "lmforge.compared_with"  # the champion version the gate compared with
 FORCED_TAG = "lmforge.promotion_forced"
+VARIANT_TAG = "lmforge.variant"  # distilled | pruned | int8 (compressed versions only)
+TEACHER_TAG = "lmforge.teacher_version"
 GATE_ATTEMPTS = 3
+INPUT_EXAMPLE = ("Great screen, but the battery died.", "屏幕很清晰，推荐！")
 _RUNTIME_PACKAGES = (
     "torch",
     "transformers",
@@ -41,6 +44,7 @@ _RUNTIME_PACKAGES = (
     "numpy",
     "scikit-learn",
     "mlflow",
+    "onnxruntime",
 )
 
 
@@ -58,9 +62,7 @@ class ClassifierCandidate:
     test_set: str = ""  # fingerprint of the test split (`test_set_fingerprint`)
     promote: str = "gate"  # gate: only a better model on the same test set; force: always
     serving: dict[str, int] = field(default_factory=dict)  # the pyfunc's request limits
-    input_example: list[str] = field(
-        default_factory=lambda: ["Great screen, but the battery died.", "屏幕很清晰，推荐！"]
-    )
+    input_example: list[str] = field(default_factory=lambda: list(INPUT_EXAMPLE))
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def pip_requirements() -> list[str]:
     return pins
 
 
-def log_classifier(candidate: ClassifierCandidate) -> str:
+def log_classifier(candidate: ClassifierCandidate | VariantCandidate) -> str:
     """Log the pyfunc model into the active run and register it; returns the version."""
     package_dir = Path(__file__).resolve().parents[1]
     info = mlflow.pyfunc.log_model(
@@ -235,3 +237,79 @@ def register(candidate: ClassifierCandidate) -> Promotion:
         }
     )
     return promotion
+
+
+@dataclass
+class VariantCandidate:
+    """A compressed variant for the registry: its folder, its scores and its teacher's, all
+    measured in the same process on the same test split."""
+
+    variant: str
+    model_dir: str
+    classes: list[str]
+    metrics: dict[str, float]
+    teacher_metrics: dict[str, float]
+    teacher_version: str
+    model_name: str = "lmforge-classifier"
+    alias: str = "champion-int8"
+    max_drop: float = 0.01
+    metric: str = "macro_f1"
+    speed: str = "texts_per_s"
+    test_set: str = ""
+    promote: str = "gate"  # gate: only when it passes; force: always (registry.promote)
+    serving: dict[str, int] = field(default_factory=dict)
+    input_example: list[str] = field(default_factory=lambda: list(INPUT_EXAMPLE))
+
+
+def variant_decision(candidate: VariantCandidate) -> tuple[bool, str]:
+    """A variant earns its alias when it keeps the teacher's quality within `max_drop` and is
+    measurably faster than the teacher."""
+    value, teacher = (
+        candidate.metrics[candidate.metric],
+        candidate.teacher_metrics[candidate.metric],
+    )
+    speed, teacher_speed = (
+        candidate.metrics[candidate.speed],
+        candidate.teacher_metrics[candidate.speed],
+    )
+    if value < teacher - candidate.max_drop:
+        return False, (
+            f"test {candidate.metric} {value:.4f} < teacher {teacher:.4f} - max drop "
+            f"{candidate.max_drop} (compression.max_macro_f1_drop)"
+        )
+    if speed <= teacher_speed:
+        return (
+            False,
+            f"{candidate.speed} {speed:.1f} is not above the teacher's {teacher_speed:.1f}",
+        )
+    return True, (
+        f"test {candidate.metric} {value:.4f} >= teacher {teacher:.4f} - {candidate.max_drop}, "
+        f"{speed / teacher_speed:.2f}x the teacher's {candidate.speed}"
+    )
+
+
+def register_variant(candidate: VariantCandidate) -> Promotion:
+    """Log and register a variant under the teacher's model name, tagged with its variant and
+    teacher version; move its alias (`champion-<variant>`) only when `variant_decision` says so,
+    otherwise record why on the version."""
+    version = str(log_classifier(candidate))
+    client = MlflowClient()
+    name = candidate.model_name
+    promoted, reason = variant_decision(candidate)
+    if candidate.promote == "force" and not promoted:
+        promoted, reason = True, f"forced (registry.promote: force); the gate said: {reason}"
+    tags = {
+        VARIANT_TAG: candidate.variant,
+        TEACHER_TAG: candidate.teacher_version,
+        f"{METRIC_TAG_PREFIX}{candidate.metric}": f"{candidate.metrics[candidate.metric]:.6f}",
+        TEST_SET_TAG: candidate.test_set,
+        CLASSES_TAG: json.dumps(candidate.classes, ensure_ascii=False),
+        DECISION_TAG: ("promoted: " if promoted else "not promoted: ") + reason,
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    if promoted:
+        client.set_registered_model_alias(name, candidate.alias, version)
+    logger.info("Variant %s: %s v%s (%s)", candidate.variant, name, version, reason)
+    current = _version(_champion(client, name, candidate.alias)) or "none"
+    return Promotion(version, promoted, reason, current)

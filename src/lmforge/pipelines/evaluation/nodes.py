@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from lmforge.evaluation import KEPT_METRICS
+from lmforge.evaluation import KEPT_METRICS, test_set_fingerprint
 from lmforge.modeling.side_files import LINEAGE_FILE, SERVING_FILE
 
 if TYPE_CHECKING:  # torch, transformers, sklearn and mlflow are imported where they are used
@@ -46,13 +45,13 @@ def score_predictions(
     predictions: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
 ) -> tuple[dict[str, float], dict[str, Any], Any]:
     """Accuracy, macro-F1, per-class scores and calibration; the confusion matrix (JSON, PNG)."""
-    from lmforge.evaluation.comparison import label_ids
     from lmforge.evaluation.metrics import classification_report, confusion_figure
+    from lmforge.modeling.classification import label_index
 
     classes = list(label_map["classes"])
     probabilities = predictions[[f"prob_{c}" for c in classes]].to_numpy()
     report = classification_report(
-        label_ids(predictions, classes), probabilities, classes, evaluation["ece_bins"]
+        label_index(predictions, classes), probabilities, classes, evaluation["ece_bins"]
     )
     return report["metrics"], report["confusion"], confusion_figure(report["confusion"])
 
@@ -124,12 +123,6 @@ def mlflow_metrics(
     from lmforge.tracking.mlflow_logging import flat_metrics
 
     return flat_metrics({**metrics, **latency})
-
-
-def test_set_fingerprint(test: pd.DataFrame) -> str:
-    """What the registry gate compares: a hash of the test split's texts and labels, in order."""
-    rows = pd.util.hash_pandas_object(test[["text", "label"]].astype("string"), index=False)
-    return hashlib.sha256(rows.to_numpy().tobytes()).hexdigest()[:16]
 
 
 def registration_candidate(
