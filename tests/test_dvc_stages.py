@@ -30,7 +30,13 @@ def covers(deps: list[str], path: str) -> bool:
 
 def test_stages_follow_the_pipelines_catalog_and_imports(document):
     stages = document["stages"]
-    assert list(stages) == ["data_processing", "pretraining", "finetuning", "evaluation"]
+    assert list(stages) == [
+        "data_processing",
+        "pretraining",
+        "finetuning",
+        "evaluation",
+        "compression",
+    ]
     finetuning, evaluation = stages["finetuning"], stages["evaluation"]
     # What the nodes import, followed through the import graph (the drift this file replaces).
     assert covers(stages["pretraining"]["deps"], "src/lmforge/tracking/mlflow_logging.py")
@@ -48,7 +54,12 @@ def test_stages_follow_the_pipelines_catalog_and_imports(document):
         {"conf/base/parameters.yml": ["checkpoint_root"]},
         {"conf/base/parameters_finetuning.yml": ["finetuning"]},
     ]
-    assert document["metrics"] == ["data/08_reporting/metrics.json"]
+    assert not covers(stages["compression"]["deps"], "src/lmforge/pipelines/evaluation/nodes.py")
+    assert "data/06_models/classifier" in stages["compression"]["deps"]
+    assert document["metrics"] == [
+        "data/08_reporting/metrics.json",
+        "data/08_reporting/compression.json",
+    ]
     # Every output has exactly one writer.
     outs = [o if isinstance(o, str) else next(iter(o)) for s in stages.values() for o in s["outs"]]
     assert len(outs) == len(set(outs))

@@ -16,7 +16,7 @@ from tests.e2e.conftest import tracking_uri
 
 pytestmark = pytest.mark.e2e
 ENV = {"KEDRO_ENV": "test"}
-STAGES = ["data_processing", "pretraining", "finetuning", "evaluation"]
+STAGES = ["data_processing", "pretraining", "finetuning", "evaluation", "compression"]
 
 
 def git(repo: Path, *args: str) -> str:
@@ -93,11 +93,11 @@ def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
     # parallel experiments through DVC's queue land in the project's one MLflow store
     queued_experiments_log_into_the_project_store(repo)
 
-    # a fine-tuning parameter change reruns exactly fine-tuning and evaluation
+    # a fine-tuning parameter change reruns exactly fine-tuning and what follows it
     experiment = dvc(
         repo, "exp", "run", "-S", "conf/base/parameters_finetuning.yml:finetuning.training.lr=0.004"
     )
-    assert ran(experiment) == ["finetuning", "evaluation"]
+    assert ran(experiment) == ["finetuning", "evaluation", "compression"]
     shown = json.loads(dvc(repo, "exp", "show", "--json"))
     assert len(shown) >= 1 and any(entry.get("experiments") for entry in shown)
     diff = json.loads(dvc(repo, "metrics", "diff", "--json"))
