@@ -119,3 +119,24 @@ def test_a_missing_key_and_an_unknown_block_are_named():
     assert "missing parameter `evaluation.ece_bins`" in message
     assert "unknown parameter block `finetunning`" in message
     assert "did you mean `finetuning`?" in message
+
+
+@pytest.mark.parametrize(
+    ("student", "message"),
+    [
+        ({"n_layers": 3}, "`compression.distillation.student.n_layers` = 3: the teacher has 1"),
+        ({"d_ff": 128}, "`compression.distillation.student.d_ff` = 128: the teacher's is 64"),
+        ({"d_ff": 64}, "is the teacher's size (1 layer(s), d_ff 64)"),
+    ],
+)
+def test_a_student_larger_than_its_teacher_stops_the_run_before_training(student, message):
+    runtime = _nest(
+        {
+            "compression.variants": "all",
+            **{f"compression.distillation.student.{k}": v for k, v in student.items()},
+        }
+    )
+    params = load_parameters("test")
+    _merge(params, runtime)
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        check_parameters(params, parameter_origins(CONF, "test", runtime))

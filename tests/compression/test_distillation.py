@@ -56,9 +56,9 @@ def test_the_student_starts_from_the_teachers_layers(classifier):
 @pytest.mark.parametrize(
     ("student", "message"),
     [
-        ({"n_layers": 3, "d_ff": None}, r"student.n_layers=3: the teacher has 2 layers"),
-        ({"n_layers": 1, "d_ff": 128}, r"student.d_ff=128: .* width is 64"),
-        ({"n_layers": 2, "d_ff": None}, r"is the teacher's size"),
+        ({"n_layers": 3, "d_ff": None}, r"student.n_layers` = 3: the teacher has 2"),
+        ({"n_layers": 1, "d_ff": 128}, r"student.d_ff` = 128: the teacher's is 64"),
+        ({"n_layers": 2, "d_ff": None}, r"is the teacher's size \(2 layer\(s\), d_ff 64\)"),
     ],
 )
 def test_a_student_not_smaller_than_its_teacher_is_refused(classifier, student, message):

@@ -155,19 +155,13 @@ def _shape(model: torch.nn.Module) -> tuple[int, int]:
 
 
 def check_student(teacher: torch.nn.Module, student: dict[str, Any]) -> None:
-    """A student must be smaller than its teacher: fewer or as many layers, a feed-forward
-    width no wider, and not both equal."""
-    layers, width = _shape(teacher)
-    d_ff = student["d_ff"] or width
-    key = "compression.distillation.student"
-    if student["n_layers"] > layers:
-        raise ValueError(f"{key}.n_layers={student['n_layers']}: the teacher has {layers} layers")
-    if d_ff > width:
-        raise ValueError(f"{key}.d_ff={d_ff}: the teacher's feed-forward width is {width}")
-    if (student["n_layers"], d_ff) == (layers, width):
-        raise ValueError(
-            f"{key} ({layers} layers, d_ff {width}) is the teacher's size: make it smaller"
-        )
+    """A student must be smaller than its teacher (fewer layers or a narrower feed-forward,
+    neither larger)."""
+    from lmforge.parameters.compression import student_problems
+
+    problems = student_problems(student, *_shape(teacher))
+    if problems:
+        raise ValueError(problems[0])
 
 
 def int8_variant(teacher: ModelRef) -> OnnxClassifier:

@@ -50,12 +50,24 @@ def from_dataclass(cls: type, name: str) -> type[Strict]:
 SHARED_SETTINGS: dict[str, Any] = {"checkpoint_root": str | None}
 
 
+def _modules() -> list[types.ModuleType]:
+    return [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
+
+
 def pipeline_settings() -> dict[str, Any]:
     """Every pipeline's `SETTINGS`, by top-level parameter key, plus the shared ones."""
     settings: dict[str, Any] = dict(SHARED_SETTINGS)
-    for module in pkgutil.iter_modules(__path__):
-        settings.update(importlib.import_module(f"{__name__}.{module.name}").SETTINGS)
+    for module in _modules():
+        settings.update(module.SETTINGS)
     return settings
+
+
+def cross_problems(params: dict[str, Any]) -> list[str]:
+    """What the modules' `CROSS_CHECKS` (rules between blocks, such as a student smaller than
+    its teacher) find wrong in a tree whose blocks are each valid."""
+    return [
+        p for m in _modules() for check in getattr(m, "CROSS_CHECKS", ()) for p in check(params)
+    ]
 
 
 def _flatten(values: Any, prefix: str = "") -> dict[str, Any]:
@@ -160,5 +172,7 @@ def check_parameters(
                 else:
                     where = origins.get(dotted, "the parameters")
                     problems.append(f"parameter `{dotted}` (in {where}): {item['msg']}")
+    if not problems:
+        problems = cross_problems(params)
     if problems:
         raise ParameterError("Invalid parameters:\n  - " + "\n  - ".join(problems))

@@ -55,4 +55,33 @@ def enabled(compression: dict, variant: str) -> bool:
     return chosen == "all" or variant in chosen
 
 
+def student_problems(student: dict, teacher_layers: int, teacher_d_ff: int) -> list[str]:
+    """Why a student spec is not smaller than a teacher of that shape (empty: it is)."""
+    d_ff = student["d_ff"] or teacher_d_ff
+    key = "compression.distillation.student"
+    if student["n_layers"] > teacher_layers:
+        return [f"`{key}.n_layers` = {student['n_layers']}: the teacher has {teacher_layers}"]
+    if d_ff > teacher_d_ff:
+        return [f"`{key}.d_ff` = {d_ff}: the teacher's is {teacher_d_ff}"]
+    if (student["n_layers"], d_ff) == (teacher_layers, teacher_d_ff):
+        return [f"`{key}` is the teacher's size ({teacher_layers} layer(s), d_ff {d_ff})"]
+    return []
+
+
+def student_smaller_than_teacher(params: dict) -> list[str]:
+    """When the teacher is built from `pretraining.model` (from scratch, fine-tuned from the
+    pretrained model), a distilled student must be smaller: checked before any training.
+    Otherwise the teacher's shape is known once it is loaded, and checked then."""
+    compression, pretraining = params.get("compression"), params.get("pretraining") or {}
+    finetuning = params.get("finetuning") or {}
+    if not compression or not enabled(compression, "distilled"):
+        return []
+    if pretraining.get("init_from") != "scratch" or finetuning.get("init_from") != "pretrained":
+        return []
+    teacher = pretraining["model"]
+    student = compression["distillation"]["student"]
+    return student_problems(student, teacher["n_layers"], teacher["d_ff"])
+
+
 SETTINGS = {"compression": Compression}
+CROSS_CHECKS = (student_smaller_than_teacher,)
