@@ -56,7 +56,8 @@ def test_every_stage_wrote_its_outputs(trained_project):
 def test_one_mlflow_run_shows_params_metrics_artifacts_and_lineage(trained_project):
     client = MlflowClient(tracking_uri(trained_project))
     experiment = client.get_experiment_by_name("lmforge")
-    (run,) = client.search_runs([experiment.experiment_id])
+    default_runs = "tags.`kedro.pipelines` = '__default__'"  # (other tests add other runs)
+    (run,) = client.search_runs([experiment.experiment_id], filter_string=default_runs)
     params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
     assert run.info.run_name == "clm 1x32 · full · builtin"  # conf/test's model
     assert tags["kedro.pipelines"] == "__default__"
