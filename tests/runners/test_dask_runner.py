@@ -12,7 +12,13 @@ from tests.conftest import copy_project, kedro_run
 from tests.e2e.conftest import tracking_uri
 
 pytestmark = pytest.mark.e2e
-GPU_NODES = {"pretrain_language_model", "finetune_classifier", "no_pretrain_baseline"}
+GPU_NODES = {
+    "pretrain_language_model",
+    "finetune_classifier",
+    "no_pretrain_baseline",
+    "prune_classifier",
+    "distill_student",
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +60,7 @@ def test_gpu_nodes_run_on_the_gpu_worker_and_log_into_one_run(cluster, project):
         for key, value in run.data.tags.items()
         if key.startswith("dask.worker.")
     }
-    assert len(placement) == 21 and set(placement.values()) <= all_workers
+    assert len(placement) == 27 and set(placement.values()) <= all_workers
     assert {placement[node] for node in GPU_NODES} == gpu_workers
     # logging from the workers landed in the driver's run
     assert "pretraining.val_loss" in run.data.metrics and "test.macro_f1" in run.data.metrics
