@@ -6,7 +6,7 @@ STAMP := $(VENV)/.lmforge-installed
 # torch is pinned to the CPU build that lies on this kind of machine (see README).
 PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
 
-.PHONY: install run test lint benchmarks clean
+.PHONY: install run test lint benchmarks device-wheels rehearse-device clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ benchmarks: install
 	$(BIN)/python benchmarks/dvc_noop.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/chaos_resume.py
+
+# Wheels (CPython 3.12, manylinux x86-64) that the borrowed GPU machine's image lacks, into .whl/
+# (<= 64 MiB); then `bash benchmarks/device/run.sh "$OUT"` there. Rehearse on CPU first.
+device-wheels: install
+	$(BIN)/python benchmarks/device/wheels.py --python-version 3.12 --dest .whl
+
+rehearse-device: install
+	HOST_PYTHON=$(PYTHON) bash benchmarks/device/rehearse.sh
 
 clean:
 	rm -rf $(VENV)

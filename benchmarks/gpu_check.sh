@@ -2,24 +2,27 @@
 # GPU check (<= 5 minutes on one datacenter GPU): the default pipeline with `--env gpu` on the
 # builtin data, then tokens/s, MFU and peak GPU memory of pretraining and fine-tuning.
 #   bash benchmarks/gpu_check.sh            (from the project root, after `make install`)
-# BIN: where python and kedro live (default .venv/bin); ENV: the conf environment (default gpu;
-# `ENV=test` checks the script itself on a CPU machine in seconds).
+# BIN: where python and kedro live (default .venv/bin), or PYTHON and KEDRO themselves (the
+# borrowed GPU machine: `python3`, `python3 -m kedro`, see benchmarks/device/run.sh); ENV: the
+# conf environment (default gpu; `ENV=test` checks the script itself on a CPU machine in seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
+PYTHON=${PYTHON:-$BIN/python}
+KEDRO=${KEDRO:-$BIN/kedro}
 ENV=${ENV:-gpu}
 nvidia-smi || echo "nvidia-smi: not available"
-"$BIN/python" -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda,
+$PYTHON -c "import torch; print('torch', torch.__version__, 'cuda', torch.version.cuda,
   torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU')"
 export KEDRO_DISABLE_TELEMETRY=true TOKENIZERS_PARALLELISM=false
 start=$(date +%s)
 LOG=${LOG:-$(mktemp -t gpu_check.XXXXXX.log)}
-if ! "$BIN/kedro" run --env "$ENV" > "$LOG" 2>&1; then
+if ! $KEDRO run --env "$ENV" > "$LOG" 2>&1; then
   tail -n 80 "$LOG"; echo "kedro run --env $ENV failed (whole log: $LOG)"; exit 1
 fi
 grep -E "tok_s|perplexity|Pipeline execution completed" "$LOG" | tail -n 8 || true
 echo "default pipeline with --env $ENV: $(( $(date +%s) - start )) s"
-"$BIN/python" - <<'PY'
+$PYTHON - <<'PY'
 import json
 
 import mlflow
