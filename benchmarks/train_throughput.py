@@ -28,10 +28,11 @@ from lmforge.modeling.flops import (
     flops_per_token,
     measured_cpu_gemm_flops,
     non_embedding_parameters,
+    output_projection_parameters,
 )
 from lmforge.modeling.model import ModelConfig, build_language_model
 from lmforge.modeling.packing import PackedTokens, write_packed_tokens
-from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
+from lmforge.modeling.tasks import MASK_PROBABILITY, LanguageModelingTask, special_ids_of
 from lmforge.modeling.tokenizer import train_tokenizer
 from lmforge.modeling.trainer import TrainConfig, build_optimizer, train
 
@@ -56,8 +57,9 @@ def rate(tokens_per_step: int, step_seconds: list[float]) -> float:
     return tokens_per_step / statistics.median(step_seconds[WARMUP:])
 
 
-def lmforge_loop(model, task, batch_size: int, steps: int) -> float:
+def lmforge_loop(model, task, batch_size: int, steps: int, compile: bool = False) -> float:
     config = TrainConfig(
+        compile=compile,
         max_steps=steps + WARMUP,
         batch_size=batch_size,
         eval_every=10**9,
@@ -148,25 +150,37 @@ def main() -> None:
         default=2,
         help="alternate the three loops this many times; keep each one's best",
     )
+    parser.add_argument(
+        "--attn", default="sdpa", choices=("sdpa", "eager"), help="attention implementation"
+    )
+    parser.add_argument("--compile", action="store_true", help="torch.compile the lmforge loop")
+    parser.add_argument("--shapes", default=None, help="only the shapes whose name has this")
     args = parser.parse_args()
     gemm = measured_cpu_gemm_flops()
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"measured fp32 GEMM {gemm / 1e9:.1f} GFLOP/s"
+        f"measured fp32 GEMM {gemm / 1e9:.1f} GFLOP/s, attention {args.attn}"
+        + (", lmforge loop compiled" if args.compile else "")
     )
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer, packed, texts, special = corpus(Path(tmp))
         for objective in args.objectives.split(","):
             for name, (shape, seq_len, batch) in SHAPES.items():
+                if args.shapes and args.shapes not in name:
+                    continue
                 task = LanguageModelingTask(packed, objective, special, seq_len, seed=0)
-
                 config = shape.to_hf(objective, tokenizer)
+                config._attn_implementation = args.attn
                 ours = bare = stock = 0.0
                 for _ in range(args.rounds):  # interleaved, so machine noise hits all three
                     ours = max(
                         ours,
                         lmforge_loop(
-                            build_language_model(objective, config), task, batch, args.steps
+                            build_language_model(objective, config),
+                            task,
+                            batch,
+                            args.steps,
+                            args.compile,
                         ),
                     )
                     bare = max(
@@ -195,6 +209,9 @@ def main() -> None:
                 per_token = flops_per_token(
                     non_embedding_parameters(model), shape.n_layers, shape.d_model, seq_len
                 )
+                # the vocabulary projection: every position (CLM), the masked ones (MLM)
+                projected = 1.0 if objective == "clm" else MASK_PROBABILITY
+                per_token += 6.0 * output_projection_parameters(model) * projected
                 print(
                     f"{objective} {name}: lmforge {ours:,.0f} tok/s | bare {bare:,.0f} | "
                     f"HF Trainer {stock:,.0f} | a/b {ours / bare:.2f} | a/c {ours / stock:.2f}"

@@ -5,6 +5,7 @@ from lmforge.modeling.flops import (
     flops_per_token,
     mfu,
     non_embedding_parameters,
+    output_projection_parameters,
     peak_flops,
 )
 
@@ -24,3 +25,13 @@ def test_peaks_and_mfu():
     peak, source = peak_flops(torch.device("cpu"))
     assert peak > 1e8 and source == "measured fp32 GEMM"
     assert mfu(50.0, 100.0) == 0.5 and mfu(1.0, None) is None
+
+
+def test_a_language_models_vocabulary_projection_is_counted(tokenizer):
+    from lmforge.modeling.model import build_language_model
+    from tests.modeling.conftest import TINY
+
+    for objective in ("clm", "mlm"):
+        model = build_language_model(objective, TINY.to_hf(objective, tokenizer))
+        assert output_projection_parameters(model) == len(tokenizer) * TINY.d_model
+    assert output_projection_parameters(torch.nn.Linear(4, 2)) == 0

@@ -1,7 +1,10 @@
 """Model FLOPs per token (PaLM, appendix B) and model FLOPs utilization (MFU).
 
 FLOPs per token for a forward + backward pass: 6·N + 12·L·d·T, with N the non-embedding
-parameters, L layers, d the hidden size and T the sequence length. MFU is the achieved
+parameters, L layers, d the hidden size and T the sequence length; plus, for a language model,
+6·V·d for every position projected onto the vocabulary (a tied output projection is an
+embedding table, so N leaves it out, but its matrix product is real work: nanoGPT and nanochat
+count it too). CLM projects every position, MLM only the masked ones. MFU is the achieved
 FLOP/s over the device's peak: dense bf16 tensor-core peaks for known GPUs, and on a CPU a
 GEMM rate measured on the spot (so MFU there reads "fraction of what this CPU's matmul does").
 """
@@ -38,6 +41,12 @@ PEAK_FLOPS_BF16: dict[str, float] = {
 def flops_per_token(n_params: int, n_layers: int, d_model: int, seq_len: int) -> float:
     """Training FLOPs per token: 6N for the weights, 12·L·d·T for attention scores and values."""
     return 6.0 * n_params + 12.0 * n_layers * d_model * seq_len
+
+
+def output_projection_parameters(model: torch.nn.Module) -> int:
+    """V·d of a language model's vocabulary projection (0 when it has none)."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    return int(head.weight.numel()) if head is not None else 0
 
 
 def non_embedding_parameters(model: torch.nn.Module) -> int:

@@ -135,6 +135,7 @@ class LanguageModelingTask:
 
     mode = "min"
     monitor = "val_loss"
+    projects_vocabulary = True  # each predicted position (the normalizer) costs 6·V·d FLOPs
 
     def __init__(
         self,

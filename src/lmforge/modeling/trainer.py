@@ -32,7 +32,13 @@ from lmforge.modeling import distributed
 from lmforge.modeling.checkpoint import CheckpointManager, exclusive
 from lmforge.modeling.device import autocast, configure_backends, resolve_device, resolve_precision
 from lmforge.modeling.finished import FINISHED_CHECKPOINTS
-from lmforge.modeling.flops import flops_per_token, mfu, non_embedding_parameters, peak_flops
+from lmforge.modeling.flops import (
+    flops_per_token,
+    mfu,
+    non_embedding_parameters,
+    output_projection_parameters,
+    peak_flops,
+)
 from lmforge.modeling.layers import layer_lr_scales
 from lmforge.modeling.tasks import Task, model_inputs, normalizer, to_device
 from lmforge.modeling.train_config import TrainConfig
@@ -199,6 +205,8 @@ class _Trainer:
             wrapped = DistributedDataParallel(wrapped, device_ids=ids)
         self.wrapped = torch.compile(wrapped) if config.compile else wrapped
         self.n_params = non_embedding_parameters(model)
+        projects = getattr(task, "projects_vocabulary", False)
+        self.head_params = output_projection_parameters(model) if projects else 0
         self.shape = (int(model.config.num_hidden_layers), int(model.config.hidden_size))
         self.peak, _ = peak_flops(self.device)
         # last: restoring the RNG state must be the final thing before the first step
@@ -385,6 +393,7 @@ class _Trainer:
             window_steps += 1
             window_tokens += n_tokens
             window_flops += n_tokens * flops_per_token(self.n_params, *self.shape, seq_len)
+            window_flops += 6.0 * self.head_params * total_items  # the predicted positions
             if progress.step % config.log_every == 0 or progress.step == self.total:
                 if self.device.type == "cuda":
                     torch.cuda.synchronize(self.device)
