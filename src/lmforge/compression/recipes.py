@@ -35,6 +35,12 @@ def _fingerprint(teacher: ModelRef, *frames: pd.DataFrame, **extra: Any) -> dict
     return {"teacher": path_md5(teacher.path), "data": frame_fingerprint(*frames), **extra}
 
 
+def load_teacher(teacher: ModelRef) -> torch.nn.Module:
+    """The teacher as one plain model (an unmerged LoRA adapter is merged into its base)."""
+    model = teacher.load_classifier()
+    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
+
+
 def accumulate_taylor_gradients(model: torch.nn.Module, task: ClassificationTask, batches: int):
     """Gradients of the training loss over `batches` batches, for first-order importance."""
     objective = task.objective(model)
@@ -57,7 +63,7 @@ def pruned_variant(
     recovery fine-tune; returns the model, the training result and a summary."""
     from lmforge.compression.pruning import encoder_parameters
 
-    model = teacher.load_classifier()
+    model = load_teacher(teacher)
     tokenizer = teacher.tokenizer()
     before = encoder_parameters(model)
     neurons = neurons_for_fraction(model, pruning["keep_fraction"])
@@ -101,7 +107,7 @@ def distilled_variant(
 ) -> tuple[torch.nn.Module, Any, dict[str, Any]]:
     """A smaller student trained on the teacher's soft labels over the labeled rows and the
     unlabeled texts, plus the gold labels (`distillation_loss`)."""
-    teacher = teacher_ref.load_classifier()
+    teacher = load_teacher(teacher_ref)
     tokenizer = teacher_ref.tokenizer()
     student_spec = distillation["student"]
     check_student(teacher, student_spec)
@@ -166,10 +172,7 @@ def check_student(teacher: torch.nn.Module, student: dict[str, Any]) -> None:
 
 def int8_variant(teacher: ModelRef) -> OnnxClassifier:
     """The teacher, exported to ONNX with int8 weights (dynamic activation quantization)."""
-    model = teacher.load_classifier()
-    if hasattr(model, "merge_and_unload"):  # an unmerged LoRA adapter
-        model = model.merge_and_unload()
-    return quantize_classifier(model)
+    return quantize_classifier(load_teacher(teacher))
 
 
 def agreement(a: Any, b: Any, tokenizer: Any, texts: Sequence[str], max_length: int) -> float:

@@ -44,10 +44,20 @@ class ModelBundle:
                 self.model.save_pretrained(tmp)
                 self.tokenizer.save_pretrained(tmp)
             if self.adapter_base is not None:
-                self.adapter_base.save_pretrained(tmp / ADAPTER_BASE)
+                self._base_without_adapter().save_pretrained(tmp / ADAPTER_BASE)
             for name, content in self.files.items():
                 text = json.dumps(content, indent=2, ensure_ascii=False, default=str)
                 (tmp / name).write_text(text)
+
+    def _base_without_adapter(self) -> Any:
+        """The adapted model's base with its original layers: peft injects the LoRA layers
+        into the base model itself, and saving that would store `base_layer`/`lora_*` keys
+        that a plain reload drops (its attention weights would be re-initialized)."""
+        if hasattr(self.model, "unload"):
+            import copy
+
+            return copy.deepcopy(self.model).unload()
+        return self.adapter_base
 
 
 @dataclass(frozen=True)
