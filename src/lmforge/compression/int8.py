@@ -13,7 +13,6 @@ code and the MLflow pyfunc use it unchanged.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -36,14 +35,14 @@ class _LogitsOnly(nn.Module):
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
 
-def export_int8(model: nn.Module, path: Path, opset: int = 17) -> None:
-    """Write the int8-quantized ONNX graph of a sequence classifier to `path`."""
+def export_int8(model: nn.Module, opset: int = 17) -> bytes:
+    """The int8-quantized ONNX graph of a sequence classifier."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model = model.cpu().eval()
     example = torch.tensor([[1, 2, 3, 4]], dtype=torch.long)
     with tempfile.TemporaryDirectory() as tmp:
-        fp32 = Path(tmp) / "model.onnx"
+        fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / ONNX_FILE
         axes = {name: {0: "batch", 1: "length"} for name in _INPUTS}
         torch.onnx.export(
             _LogitsOnly(model),
@@ -55,9 +54,8 @@ def export_int8(model: nn.Module, path: Path, opset: int = 17) -> None:
             opset_version=opset,
             dynamo=False,  # the TorchScript exporter: no onnxscript, stable for HF models
         )
-        quantize_dynamic(str(fp32), str(Path(tmp) / ONNX_FILE), weight_type=QuantType.QInt8)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(Path(tmp) / ONNX_FILE), str(path))
+        quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+        return int8.read_bytes()
 
 
 class OnnxClassifier:
@@ -111,7 +109,4 @@ class OnnxClassifier:
 
 def quantize_classifier(model: nn.Module) -> OnnxClassifier:
     """The int8 ONNX twin of `model`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / ONNX_FILE
-        export_int8(model, path)
-        return OnnxClassifier(path.read_bytes(), model.config)
+    return OnnxClassifier(export_int8(model), model.config)
