@@ -140,3 +140,23 @@ def test_a_student_larger_than_its_teacher_stops_the_run_before_training(student
     _merge(params, runtime)
     with pytest.raises(ParameterError, match=re.escape(message)):
         check_parameters(params, parameter_origins(CONF, "test", runtime))
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"finetuning.training.grad_accum_steps": 2}, "grad_accum_steps != 1"),
+        ({"finetuning.training.devices": 2}, "training.devices > 1"),
+        ({"finetuning.head_warmup.steps": 10}, "head_warmup.steps must be 0"),
+        ({"finetuning.privacy.accountant": "gdp"}, "privacy.accountant` (in --params)"),
+    ],
+)
+def test_what_cannot_train_privately_stops_the_run_before_any_node(settings, message):
+    runtime = _nest({"finetuning.privacy.enabled": True, **settings})
+    params = load_parameters("test")
+    _merge(params, runtime)
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        check_parameters(params, parameter_origins(CONF, "test", runtime))
+    plain = load_parameters("test")
+    _merge(plain, _nest(settings if "accountant" not in str(settings) else {}))
+    check_parameters(plain, parameter_origins(CONF, "test", {}))  # fine without privacy

@@ -134,3 +134,40 @@ def test_a_variant_that_loses_too_much_gets_no_alias_in_the_real_registry(
     good = register_variant(variant(tmp_path, 0.90, 300.0))
     assert good.promoted
     assert str(client.get_model_version_by_alias("clf", "champion-int8").version) == good.version
+
+
+def test_private_and_non_private_models_never_compete(registry):
+    from lmforge.tracking.registry import PRIVATE_TAG, describe_version, private_alias
+
+    client, new_version = registry
+    plain = promote_if_better(client, "clf", new_version(), 0.80, test_set="A")
+    assert plain.promoted
+    # a private version asking for the plain champion's alias is not comparable with it
+    private = str(new_version())
+    describe_version(client, "clf", private, GUARANTEE)
+    mixed = promote_if_better(client, "clf", private, 0.99, test_set="A", private=True)
+    assert not mixed.promoted and "not private, this one is private" in mixed.reason
+    # private models compete among themselves for `champion-dp`
+    alias = private_alias("champion")
+    first = promote_if_better(client, "clf", private, 0.70, alias, test_set="A", private=True)
+    assert first.promoted
+    worse = promote_if_better(client, "clf", new_version(), 0.69, alias, test_set="A", private=True)
+    assert not worse.promoted
+    assert str(client.get_model_version_by_alias("clf", alias).version) == private
+    assert str(client.get_model_version_by_alias("clf", "champion").version) == plain.version
+    version = client.get_model_version("clf", private)
+    assert version.tags[PRIVATE_TAG] == "true"
+    assert float(version.tags["lmforge.privacy.epsilon"]) == GUARANTEE["epsilon"]
+    assert "(ε = 7.91, δ = 1e-05)-DP per labeled training row" in version.description
+
+
+GUARANTEE = {
+    "mechanism": "DP-SGD (Opacus)",
+    "accountant": "prv",
+    "epsilon": 7.91,
+    "delta": 1e-5,
+    "noise_multiplier": 0.61,
+    "max_grad_norm": 1.0,
+    "sample_rate": 0.0046,
+    "steps": 400,
+}

@@ -76,4 +76,7 @@ def fine_tuned_scores(
     probabilities = predict_proba(
         trained, tokenizer, test["text"].tolist(), outcome.max_length, batch_size
     )
-    return _scores(test, probabilities, classes, prefix)
+    scores = _scores(test, probabilities, classes, prefix)
+    if outcome.result.privacy:  # a private run: the ε it spent
+        scores[f"{prefix}epsilon"] = outcome.result.privacy["epsilon"]
+    return scores

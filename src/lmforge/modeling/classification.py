@@ -8,6 +8,7 @@ the N lowest transformer layers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +22,12 @@ from lmforge.modeling.artifacts import ModelRef
 from lmforge.modeling.layers import embedding_modules, head_parameter_names, transformer_layers
 from lmforge.modeling.model import build_classifier
 from lmforge.modeling.tasks import ClassificationTask
-from lmforge.modeling.train_config import TrainConfig
+from lmforge.modeling.train_config import PrivacyConfig, PrivacyConfigError, TrainConfig
 from lmforge.modeling.trainer import TrainResult
 from lmforge.modeling.training_run import history_frame, run_training
 
 STRATEGIES = ("full", "head", "lora")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class FinetuneSettings:
     # Steps that train only the new head (at `lr`) before the strategy's weights are touched:
     # a random head's first, large gradients never reach a pretrained encoder.
     head_warmup: dict[str, Any] = field(default_factory=dict)
+    privacy: dict[str, Any] = field(default_factory=dict)  # DP-SGD (modeling/privacy.py)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FinetuneSettings:
@@ -49,6 +52,24 @@ class FinetuneSettings:
                 f"finetuning.strategy must be one of {STRATEGIES}, not '{settings.strategy}'"
             )
         return settings
+
+    @property
+    def private(self) -> PrivacyConfig:
+        return PrivacyConfig.from_dict(self.privacy)
+
+
+def private_rows(train: pd.DataFrame, private: PrivacyConfig) -> pd.DataFrame:
+    """The rows a private run trains on: augmented copies are left out, since a copy would
+    let one review count several times against a guarantee stated per row."""
+    if not private.enabled or "augmented" not in train.columns:
+        return train
+    kept = train[~train["augmented"].astype(bool)]
+    if len(kept) < len(train):
+        log.warning(
+            "finetuning.privacy: %d augmented copies left out (the guarantee is per original row)",
+            len(train) - len(kept),
+        )
+    return kept
 
 
 def freeze_lowest(model: nn.Module, n_layers: int) -> None:
@@ -218,9 +239,10 @@ def fit_classifier(
     ensure_padding(model, tokenizer)
     end_on_the_last_text_token(model, tokenizer)
     max_length = effective_max_length(model, settings.max_length)
+    private = settings.private
     task = classification_task(
         tokenizer,
-        train,
+        private_rows(train, private),
         validation,
         classes,
         max_length,
@@ -228,6 +250,12 @@ def fit_classifier(
         settings.class_weighted_loss,
     )
     warmup_steps = int(settings.head_warmup.get("steps", 0))
+    if private.enabled and warmup_steps:
+        raise PrivacyConfigError(
+            "finetuning.head_warmup.steps must be 0 with finetuning.privacy.enabled: the "
+            "warm-up would read the training rows without noise (use strategy 'head' for a "
+            "private head, or warm a head on public data and pass it as init_from)"
+        )
     if warmup_steps and settings.strategy != "head":
         warm = {
             **training,
@@ -246,7 +274,9 @@ def fit_classifier(
         run_training(model, task, warm, f"{stage}_head", fingerprint, checkpoint_root)
         model.requires_grad_(True)
     model = apply_strategy(model, settings)
-    result, logger = run_training(model, task, training, stage, fingerprint, checkpoint_root)
+    result, logger = run_training(
+        model, task, training, stage, fingerprint, checkpoint_root, private
+    )
     return FitOutcome(result.model, result, logger.run_id, max_length)
 
 

@@ -283,7 +283,14 @@ class ClassificationTask:
         return self._epoch_batches(epoch, batch_size)[position]
 
     def global_batch(self, step: int, batch_size: int) -> Batch:
-        index = self.batch_rows(step, batch_size)
+        return self.rows_batch(self.batch_rows(step, batch_size))
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.train_ids)
+
+    def rows_batch(self, index: np.ndarray) -> Batch:
+        """The batch of the training rows `index` (in that order)."""
         ids, attention = _pad([self.train_ids[i] for i in index], self.pad_id)
         labels = torch.as_tensor(self.train_labels[index], dtype=torch.long)
         weights = self.class_weights

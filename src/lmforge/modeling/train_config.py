@@ -1,5 +1,5 @@
-"""`TrainConfig`: the `training` block of a training stage's parameters (no torch here, so
-the parameter check can import it cheaply)."""
+"""`TrainConfig`: the `training` block of a training stage's parameters, and `PrivacyConfig`:
+fine-tuning's `privacy` block (no torch here, so the parameter check can import them cheaply)."""
 
 from __future__ import annotations
 
@@ -57,3 +57,68 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+ACCOUNTANTS = ("prv", "rdp")
+
+
+class PrivacyConfigError(ValueError):
+    """A private training configuration that cannot work; raised before any training."""
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """The `privacy` block of the fine-tuning parameters."""
+
+    enabled: bool = False
+    target_epsilon: float = 8.0
+    delta: float | None = None  # None: 1/n rounded down to a power of ten (strictly below 1/n)
+    max_grad_norm: float = 1.0  # the per-sample clipping bound C
+    accountant: str = "prv"
+
+    @classmethod
+    def from_dict(cls, params: dict[str, Any] | None) -> PrivacyConfig:
+        config = cls(**(params or {}))
+        if config.accountant not in ACCOUNTANTS:
+            raise PrivacyConfigError(
+                f"finetuning.privacy.accountant must be one of {ACCOUNTANTS}, "
+                f"not '{config.accountant}'"
+            )
+        if config.enabled and (config.target_epsilon <= 0 or config.max_grad_norm <= 0):
+            raise PrivacyConfigError(
+                "finetuning.privacy.target_epsilon and max_grad_norm must be positive"
+            )
+        return config
+
+
+def default_delta(n_rows: int) -> float:
+    """1/n rounded down to a power of ten, strictly below 1/n (δ = 1/n would allow leaking
+    one whole row)."""
+    return 10.0 ** math.floor(math.log10(1.0 / n_rows) - 1e-9)
+
+
+def private_training_problems(config: TrainConfig) -> list[str]:
+    """Why `config` cannot train privately, with what works instead (empty: it can)."""
+    problems = []
+    if config.devices > 1:
+        problems.append(
+            "training.devices > 1: DP-SGD here runs in one process (Opacus's DPDDP is not wired "
+            "in); use devices: 1"
+        )
+    if config.grad_accum_steps != 1:
+        problems.append(
+            "training.grad_accum_steps != 1: a Poisson batch is one logical batch whose size "
+            "varies; set grad_accum_steps: 1 and choose batch_size directly"
+        )
+    if config.compile:
+        problems.append("training.compile: Opacus's per-sample hooks do not trace; set false")
+    return problems
+
+
+def check_compatible(config: TrainConfig) -> None:
+    """Refuse, before any work, a training block that cannot run privately."""
+    problems = private_training_problems(config)
+    if problems:
+        raise PrivacyConfigError(
+            "finetuning.privacy.enabled cannot run with " + "; ".join(problems)
+        )

@@ -3,9 +3,10 @@
 AdamW (decay on matrices, none on biases and norms), linear warmup then cosine decay, gradient
 clipping and accumulation, `max_steps` or `epochs`, periodic evaluation with early stopping
 and the best weights kept, atomic checkpoints with exact resume, bf16 autocast + TF32 on
-CUDA, optional `torch.compile`, and DistributedDataParallel when `devices > 1` (or when started
-by torchrun). Every step's data comes from `task.global_batch(step)`, so resuming, accumulating
-or splitting a batch across processes changes nothing but the speed.
+CUDA, optional `torch.compile`, DistributedDataParallel when `devices > 1` (or when started
+by torchrun), and DP-SGD through Opacus when a `PrivacyConfig` is enabled (`privacy.py`).
+Every step's data comes from `task.global_batch(step)` (a private run: a Poisson sample), so
+resuming, accumulating or splitting a batch across processes changes nothing but the speed.
 """
 
 from __future__ import annotations
@@ -40,8 +41,14 @@ from lmforge.modeling.flops import (
     peak_flops,
 )
 from lmforge.modeling.layers import layer_lr_scales
+from lmforge.modeling.privacy import PrivateTraining, noise_only_gradients, private_wrap
 from lmforge.modeling.tasks import Task, model_inputs, normalizer, to_device
-from lmforge.modeling.train_config import TrainConfig
+from lmforge.modeling.train_config import (
+    PrivacyConfig,
+    PrivacyConfigError,
+    TrainConfig,
+    check_compatible,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +66,7 @@ class TrainResult:
     steps: int
     resumed_from: int | None
     summary: dict[str, float] = field(default_factory=dict)
+    privacy: dict[str, Any] | None = None  # the DP guarantee of a private run
 
 
 def lr_lambda(total: int, warmup_ratio: float, min_ratio: float):
@@ -108,12 +116,18 @@ def _seconds_per_step(
     config: TrainConfig,
     device: torch.device,
     precision: str,
+    privacy: PrivacyConfig | None = None,
     steps: int = 5,
 ) -> float:
     """Wall time of an optimizer step (the fastest of `steps`), measured on a throwaway copy:
-    the real model, optimizer and random state are untouched."""
-    trial = copy.deepcopy(objective)
+    the real model, optimizer and random state are untouched. A private run is timed with its
+    per-sample gradients, clipping and noise."""
+    trial: nn.Module = copy.deepcopy(objective).train()
     optimizer = build_optimizer(trial.model, replace(config, lr=0.0))
+    if privacy is not None:
+        trial, optimizer, _ = private_wrap(
+            trial, optimizer, 1.0, privacy.max_grad_norm, config.batch_size
+        )
     timings = []
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         for step in range(steps + 2):
@@ -178,9 +192,15 @@ class _Trainer:
         config: TrainConfig,
         checkpoint_root: Path | None,
         callbacks: Sequence[StepCallback],
+        privacy: PrivacyConfig | None = None,
     ) -> None:
         self.task, self.config, self.callbacks = task, config, callbacks
+        self.privacy = privacy if privacy is not None and privacy.enabled else None
+        if self.privacy is not None:
+            check_compatible(config)
         self.ctx = distributed.setup(resolve_device(config.device).type)
+        if self.privacy is not None and self.ctx.enabled:
+            raise PrivacyConfigError("private training runs in one process, not under torchrun")
         self.device = resolve_device(config.device, self.ctx.local_rank)
         self.precision = resolve_precision(config.precision, self.device)
         configure_backends(self.device)
@@ -211,6 +231,12 @@ class _Trainer:
         self.peak, _ = peak_flops(self.device)
         # last: restoring the RNG state must be the final thing before the first step
         self.resumed_from = self._resume()
+        self.private: PrivateTraining | None = None
+        if self.privacy is not None:  # calibrated to the final plan (a resumed run keeps its)
+            self.private = PrivateTraining(
+                self.privacy, task.n_rows, config.batch_size, self.total, config.seed
+            )
+            self.wrapped, self.optimizer = self.private.attach(self.objective, self.optimizer)
 
     def _scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
         return torch.optim.lr_scheduler.LambdaLR(
@@ -224,7 +250,7 @@ class _Trainer:
         planned = self.total
         if self.ctx.is_main:
             seconds = _seconds_per_step(
-                self.objective, self.task, self.config, self.device, self.precision
+                self.objective, self.task, self.config, self.device, self.precision, self.privacy
             )
             planned = max(1, min(self.total, int(minutes * 60 / seconds)))
             logger.info(
@@ -306,6 +332,8 @@ class _Trainer:
                 self.objective, self.device, self.precision, self.config.eval_batch_size
             )
             self.objective.train()
+            if self.private is not None:
+                metrics["epsilon"] = self.private.epsilon(self.progress.step)
             value = metrics[self.task.monitor]
             if self.progress.improved(value, self.task.mode):
                 self.progress.best, self.progress.bad_evals = value, 0
@@ -368,32 +396,24 @@ class _Trainer:
         tokens_seen, flops_seen, train_time = 0, 0.0, 0.0
         window_start = time.perf_counter()
         while progress.step < self.total and not progress.stopped:
-            batch = self.task.global_batch(progress.step, config.batch_size)
-            total_items = normalizer(batch)
-            micro = _micro_batches(batch, ctx, config.grad_accum_steps)
-            for index, piece in enumerate(micro):
-                last = index == len(micro) - 1
-                sync = (
-                    self.wrapped.no_sync()
-                    if ctx.enabled and not last and hasattr(self.wrapped, "no_sync")
-                    else contextlib.nullcontext()
-                )
-                with sync, autocast(self.device, self.precision):
-                    loss = self.wrapped(**to_device(piece, self.device)) / total_items
-                (loss * ctx.world_size).backward()
-                running += loss.detach()
-            if config.max_grad_norm:
+            batch = self._batch(progress.step)
+            if batch is None:  # an empty Poisson sample: the step adds noise only
+                noise_only_gradients(self.model)
+            else:
+                running += self._forward_backward(batch)
+            if config.max_grad_norm and self.private is None:  # DP-SGD clips per sample
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
             self.optimizer.step()
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
             progress.step += 1
-            n_tokens = int(batch["input_ids"].numel())
-            seq_len = int(batch["input_ids"].shape[1])
             window_steps += 1
-            window_tokens += n_tokens
-            window_flops += n_tokens * flops_per_token(self.n_params, *self.shape, seq_len)
-            window_flops += 6.0 * self.head_params * total_items  # the predicted positions
+            if batch is not None:
+                n_tokens = int(batch["input_ids"].numel())
+                seq_len = int(batch["input_ids"].shape[1])
+                window_tokens += n_tokens
+                window_flops += n_tokens * flops_per_token(self.n_params, *self.shape, seq_len)
+                window_flops += 6.0 * self.head_params * normalizer(batch)  # predicted positions
             if progress.step % config.log_every == 0 or progress.step == self.total:
                 if self.device.type == "cuda":
                     torch.cuda.synchronize(self.device)
@@ -427,6 +447,8 @@ class _Trainer:
                 window_start = time.perf_counter()
         bar.close()
         self._restore_best()
+        if self.private is not None:
+            self.private.detach(self.model)
         summary = {
             "tokens_per_s": tokens_seen / train_time if train_time else 0.0,
             "mfu": mfu(flops_seen / train_time, self.peak) if train_time else None,
@@ -437,6 +459,7 @@ class _Trainer:
             ),
             "steps": progress.step,
             "world_size": ctx.world_size,
+            **(self.private.summary(progress.step) if self.private is not None else {}),
         }
         return TrainResult(
             self.model,
@@ -446,7 +469,34 @@ class _Trainer:
             progress.step,
             self.resumed_from,
             {k: v for k, v in summary.items() if v is not None},
+            self.private.describe(progress.step) if self.private is not None else None,
         )
+
+    def _batch(self, step: int) -> dict[str, torch.Tensor] | None:
+        """The step's global batch; a private run's Poisson sample (None when empty)."""
+        if self.private is None:
+            return self.task.global_batch(step, self.config.batch_size)
+        rows = self.private.rows(step)
+        return self.task.rows_batch(rows) if len(rows) else None
+
+    def _forward_backward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Accumulate the gradient of the batch's mean loss over this rank's micro-batches;
+        returns the loss."""
+        ctx, total_items = self.ctx, normalizer(batch)
+        micro = _micro_batches(batch, ctx, self.config.grad_accum_steps)
+        running = torch.zeros((), device=self.device)
+        for index, piece in enumerate(micro):
+            last = index == len(micro) - 1
+            sync = (
+                self.wrapped.no_sync()
+                if ctx.enabled and not last and hasattr(self.wrapped, "no_sync")
+                else contextlib.nullcontext()
+            )
+            with sync, autocast(self.device, self.precision):
+                loss = self.wrapped(**to_device(piece, self.device)) / total_items
+            (loss * ctx.world_size).backward()
+            running += loss.detach()
+        return running
 
     def finish(self, success: bool, clear_on_success: bool = True) -> None:
         if (
@@ -469,8 +519,9 @@ def _train_here(
     checkpoint_root: Path | None,
     callbacks: Sequence[StepCallback],
     clear_on_success: bool = True,
+    privacy: PrivacyConfig | None = None,
 ) -> TrainResult:
-    trainer = _Trainer(model, task, config, checkpoint_root, callbacks)
+    trainer = _Trainer(model, task, config, checkpoint_root, callbacks, privacy)
     result = trainer.run()
     trainer.finish(success=True, clear_on_success=clear_on_success)
     result.model = result.model.to("cpu")
@@ -516,6 +567,7 @@ def train(
     checkpoint_root: Path | None = None,
     callbacks: Sequence[StepCallback] = (),
     clear_on_success: bool = True,
+    privacy: PrivacyConfig | None = None,
 ) -> TrainResult:
     """Train `model` on `task`; with `config.devices > 1`, in that many processes under DDP.
 
@@ -524,6 +576,8 @@ def train(
     `clear_on_success=False`, left for `clear_finished_checkpoints()` once the caller has saved
     the result (a kill in between then resumes at the last step).
     """
+    if privacy is not None and privacy.enabled:
+        check_compatible(config)  # before any process starts
     with exclusive(checkpoint_root):
         if config.devices > 1 and not distributed.launched_by_torchrun():
             with tempfile.TemporaryDirectory(prefix="lmforge-ddp-") as result_dir:
@@ -534,4 +588,6 @@ def train(
                 )
                 load_model(model, os.path.join(result_dir, "final.safetensors"))
             return TrainResult(model=model, **out)
-        return _train_here(model, task, config, checkpoint_root, callbacks, clear_on_success)
+        return _train_here(
+            model, task, config, checkpoint_root, callbacks, clear_on_success, privacy
+        )

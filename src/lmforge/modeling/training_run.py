@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from lmforge.modeling.privacy import PrivacyConfig
 from lmforge.modeling.trainer import TrainConfig, TrainResult, train
 from lmforge.tracking.mlflow_logging import StepLogger
 
@@ -37,6 +39,7 @@ def run_training(
     stage: str,
     fingerprint: dict[str, Any],
     checkpoint_dir: str | None,
+    privacy: PrivacyConfig | None = None,
 ) -> tuple[TrainResult, StepLogger]:
     """Train with the stage's `training` parameters; curves go to MLflow as `<stage>.<name>`.
 
@@ -46,11 +49,16 @@ def run_training(
     """
     config = TrainConfig.from_dict(training)
     semantic = {k: v for k, v in config.to_dict().items() if k not in _NOT_SEMANTIC}
-    key = config_key({"fingerprint": fingerprint, "training": semantic})
+    parts: dict[str, Any] = {"fingerprint": fingerprint, "training": semantic}
+    if privacy is not None and privacy.enabled:
+        parts["privacy"] = asdict(privacy)
+    key = config_key(parts)
     root = Path(checkpoint_dir) / stage / key if checkpoint_dir else None
     logger = StepLogger(f"{stage}.")
     # The checkpoints stay until the node's outputs are saved (CheckpointCleanupHook).
-    result = train(model, task, config, root, callbacks=[logger], clear_on_success=False)
+    result = train(
+        model, task, config, root, callbacks=[logger], clear_on_success=False, privacy=privacy
+    )
     logger.flush()  # what the store still refuses is reported after the models are saved
     return result, logger
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lmforge.modeling.train_config import TrainConfig
+from lmforge.modeling.train_config import (
+    PrivacyConfig,
+    TrainConfig,
+    private_training_problems,
+)
 from lmforge.parameters import Strict, from_dataclass
 
 Training = from_dataclass(TrainConfig, "Training")
+
+
+class Privacy(from_dataclass(PrivacyConfig, "PrivacyFields")):  # type: ignore[misc]
+    accountant: Literal["prv", "rdp"] | None = None
 
 
 class Lora(Strict):
@@ -33,7 +41,28 @@ class Finetuning(Strict):
     max_length: int
     lora: Lora
     head_warmup: HeadWarmup
+    privacy: Privacy
     training: Training
 
 
+def private_finetuning_runs(params: dict) -> list[str]:
+    """With `finetuning.privacy.enabled`, the training block must allow DP-SGD and nothing may
+    read the training rows without noise (the head warm-up): checked before any work."""
+    finetuning = params.get("finetuning") or {}
+    if not (finetuning.get("privacy") or {}).get("enabled"):
+        return []
+    training = {k: v for k, v in (finetuning.get("training") or {}).items() if v is not None}
+    problems = [
+        f"finetuning.privacy.enabled: {p}"
+        for p in private_training_problems(TrainConfig.from_dict(training))
+    ]
+    if (finetuning.get("head_warmup") or {}).get("steps"):
+        problems.append(
+            "finetuning.privacy.enabled: finetuning.head_warmup.steps must be 0 (the warm-up "
+            "would read the training rows without noise)"
+        )
+    return problems
+
+
 SETTINGS = {"finetuning": Finetuning}
+CROSS_CHECKS = (private_finetuning_runs,)

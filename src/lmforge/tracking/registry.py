@@ -3,6 +3,9 @@
 The alias (`champion` by default) moves to a new version only when the version's test metric
 is at least the champion's plus `min_improvement`; otherwise the version stays registered
 without the alias and the reason is written as a tag on it. The first version is champion.
+A differentially private classifier competes for its own alias (`champion-dp`), only with
+private versions, and states its guarantee (ε, δ, noise, clipping) in its tags, its model
+card (the version's description) and its MLmodel metadata.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ COMPARED_TAG = "lmforge.compared_with"  # the champion version the gate compared
 FORCED_TAG = "lmforge.promotion_forced"
 VARIANT_TAG = "lmforge.variant"  # distilled | pruned | int8 (compressed versions only)
 TEACHER_TAG = "lmforge.teacher_version"
+PRIVATE_TAG = "lmforge.private"  # "true" for a DP-SGD model; a missing tag reads "false"
+PRIVACY_TAG_PREFIX = "lmforge.privacy."
 GATE_ATTEMPTS = 3
 INPUT_EXAMPLE = ("Great screen, but the battery died.", "屏幕很清晰，推荐！")
 _RUNTIME_PACKAGES = (
@@ -63,6 +68,27 @@ class ClassifierCandidate:
     promote: str = "gate"  # gate: only a better model on the same test set; force: always
     serving: dict[str, int] = field(default_factory=dict)  # the pyfunc's request limits
     input_example: list[str] = field(default_factory=lambda: list(INPUT_EXAMPLE))
+    privacy: dict[str, Any] | None = None  # the DP guarantee (`PrivateTraining.describe`)
+
+
+def private_alias(alias: str) -> str:
+    """The alias private models compete for: `champion` → `champion-dp`."""
+    return f"{alias}-dp"
+
+
+def model_card(privacy: dict[str, Any] | None) -> str:
+    """The version's description: what a user of the served model should know."""
+    if not privacy:
+        return "lmforge classifier. Trained without differential privacy."
+    return (
+        "lmforge classifier, fine-tuned with differential privacy: "
+        f"(ε = {privacy['epsilon']:.2f}, δ = {privacy['delta']:g})-DP per labeled training row "
+        f"({privacy['mechanism']}; noise multiplier {privacy['noise_multiplier']:.3f}, "
+        f"clipping bound {privacy['max_grad_norm']:g}, sampling rate "
+        f"{privacy['sample_rate']:.4f}, {privacy['steps']} steps, accountant "
+        f"{privacy['accountant']}). The guarantee covers the fine-tuning data only, not a "
+        "pretraining corpus."
+    )
 
 
 @dataclass(frozen=True)
@@ -108,8 +134,26 @@ def log_classifier(candidate: ClassifierCandidate | VariantCandidate) -> str:
         pip_requirements=pip_requirements(),
         model_config=dict(candidate.serving),
         registered_model_name=candidate.model_name,
+        metadata={"lmforge_privacy": privacy} if (privacy := _privacy(candidate)) else None,
     )
     return str(info.registered_model_version)
+
+
+def _privacy(candidate: ClassifierCandidate | VariantCandidate) -> dict[str, Any] | None:
+    return getattr(candidate, "privacy", None)
+
+
+def describe_version(
+    client: MlflowClient, name: str, version: str, privacy: dict[str, Any] | None
+) -> None:
+    """Privacy tags and the model card on a registered version."""
+    client.set_model_version_tag(name, version, PRIVATE_TAG, "true" if privacy else "false")
+    for key in ("epsilon", "delta", "noise_multiplier", "max_grad_norm", "accountant"):
+        if privacy and key in privacy:
+            client.set_model_version_tag(
+                name, version, f"{PRIVACY_TAG_PREFIX}{key}", str(privacy[key])
+            )
+    client.update_model_version(name, version, description=model_card(privacy))
 
 
 def _champion(client: MlflowClient, name: str, alias: str) -> Any | None:
@@ -128,9 +172,11 @@ def _decide(
     classes: list[str],
     force: bool,
     alias: str,
+    private: bool = False,
 ) -> tuple[bool, str]:
     """Promote or not, and why. Only a champion evaluated on the same test set with the same
-    classes is comparable; anything else keeps the champion unless the promotion is forced."""
+    classes, and private exactly when the candidate is, is comparable; anything else keeps the
+    champion unless the promotion is forced."""
     if current is None:
         return True, f"first version with alias '{alias}'"
     if force:
@@ -141,6 +187,12 @@ def _decide(
         return False, f"not comparable: champion v{current.version} has no test {metric} tag"
     if tags.get(TEST_SET_TAG, "") != test_set:
         return False, f"not comparable: different test set (champion v{current.version})"
+    if tags.get(PRIVATE_TAG, "false") != ("true" if private else "false"):
+        return False, (
+            f"not comparable: champion v{current.version} is "
+            f"{'private' if tags.get(PRIVATE_TAG) == 'true' else 'not private'}, this one is "
+            f"{'private' if private else 'not private'}"
+        )
     if tags.get(CLASSES_TAG, "[]") != json.dumps(classes, ensure_ascii=False):
         return False, (
             f"not comparable: different classes (champion v{current.version}: "
@@ -165,6 +217,7 @@ def promote_if_better(
     test_set: str = "",
     classes: list[str] | None = None,
     force: bool = False,
+    private: bool = False,
 ) -> Promotion:
     """Move `alias` to `version` when `value` ≥ champion's value + `min_improvement` on the same
     test set and classes (or when `force`). The champion is re-read immediately before the
@@ -180,7 +233,7 @@ def promote_if_better(
     current = _champion(client, name, alias)
     for _ in range(GATE_ATTEMPTS):
         promoted, reason = _decide(
-            current, value, metric, min_improvement, test_set, classes, force, alias
+            current, value, metric, min_improvement, test_set, classes, force, alias, private
         )
         latest = _champion(client, name, alias)
         if _version(latest) == _version(current):
@@ -216,6 +269,7 @@ def register(candidate: ClassifierCandidate) -> Promotion:
     """Log, register and gate: the whole registry step of the evaluation pipeline."""
     version = log_classifier(candidate)
     client = MlflowClient()
+    describe_version(client, candidate.model_name, version, candidate.privacy)
     value = float(candidate.metrics[candidate.metric])
     promotion = promote_if_better(
         client,
@@ -228,6 +282,7 @@ def register(candidate: ClassifierCandidate) -> Promotion:
         candidate.test_set,
         candidate.classes,
         candidate.promote == "force",
+        candidate.privacy is not None,
     )
     mlflow.set_tags(
         {

@@ -133,20 +133,23 @@ def registration_candidate(
     registry: dict[str, Any],
 ) -> ClassifierCandidate:
     """The registry step's input: the classifier folder, its test metrics, the fingerprint of
-    the test set they were measured on, and the gate's settings."""
-    from lmforge.tracking.registry import ClassifierCandidate
+    the test set they were measured on, the gate's settings, and its privacy guarantee: a
+    private model competes for `<alias>-dp`, only with private models."""
+    from lmforge.tracking.registry import ClassifierCandidate, private_alias
 
+    privacy = ((classifier.side_file(LINEAGE_FILE) or {}).get("finetuning") or {}).get("privacy")
     return ClassifierCandidate(
         model_dir=str(classifier.path),
         classes=list(label_map["classes"]),
         metrics=metrics,
         model_name=registry["model_name"],
-        alias=registry["alias"],
+        alias=private_alias(registry["alias"]) if privacy else registry["alias"],
         metric=registry["metric"],
         min_improvement=registry["min_improvement"],
         test_set=test_set_fingerprint(test),
         promote=registry["promote"],
         serving=dict(registry["serving"]),
+        privacy=privacy,
     )
 
 

@@ -55,6 +55,7 @@ def finetune_classifier(
             "init_from": init.location,
             "mlflow_run_id": outcome.run_id,
             "summary": summary,
+            "privacy": outcome.result.privacy,  # the DP guarantee, or None
         },
     }
     files = {
