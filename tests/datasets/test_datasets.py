@@ -62,3 +62,39 @@ def test_model_folders_and_skipped_baselines(tmp_path, tokenizer):
     dataset.save(ModelBundle.skipped("switched off"))  # replaces the folder atomically
     ref = dataset.load()
     assert ref.skipped and not ref.exists() and not list(tmp_path.glob(".*tmp*"))
+
+
+def test_a_figure_is_saved_and_logged_as_an_mlflow_artifact(tmp_path):
+    """The catalog's plot entries: `FigureDataset` inside kedro-mlflow's artifact wrapper."""
+    import subprocess
+    import sys
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mlflow
+    from kedro_mlflow.io.artifacts import MlflowArtifactDataset
+
+    figure, axis = plt.subplots()
+    axis.plot([0, 1], [1, 0])
+    path = tmp_path / "plots" / "curve.png"
+    dataset = MlflowArtifactDataset(
+        dataset={"type": "lmforge.datasets.FigureDataset", "filepath": str(path)}
+    )
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    experiment = mlflow.create_experiment("figures", artifact_location=str(tmp_path / "art"))
+    with mlflow.start_run(experiment_id=experiment) as run:
+        dataset.save(figure)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    logged = mlflow.MlflowClient().list_artifacts(run.info.run_id)
+    assert [a.path for a in logged] == ["curve.png"]
+    with pytest.raises(DatasetError, match="nothing loads it"):
+        dataset.load()
+    # building such an entry does not import matplotlib (start-up time)
+    probe = (
+        "import sys; from lmforge.datasets import FigureDataset; "
+        "FigureDataset('x.png'); print('matplotlib' in sys.modules)"
+    )
+    imported = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert imported.stdout.strip() == "False", imported.stderr

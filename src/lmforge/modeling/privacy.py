@@ -18,6 +18,7 @@ them expanded to the batch.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,9 @@ import torch
 from torch import nn
 
 from lmforge.modeling.train_config import PrivacyConfig, PrivacyConfigError, default_delta
+
+logger = logging.getLogger(__name__)
+SMALL_BATCH = 128  # below this expected batch size, DP noise usually swamps the signal
 
 
 def _expand_positions(module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
@@ -107,6 +111,14 @@ class PrivateTraining:
             )
         )
         self._handles: list[Any] = []
+        if self.expected_batch_size < SMALL_BATCH:
+            logger.warning(
+                "DP-SGD with batch_size %d: the noise per coordinate is σ·C/batch, large at this "
+                "size; batches of %d+ and a higher learning rate for head/lora work better "
+                "(kedro run --env private; README, Privacy)",
+                self.expected_batch_size,
+                SMALL_BATCH,
+            )
 
     def rows(self, step: int) -> np.ndarray:
         """Step `step`'s Poisson sample of training rows (possibly empty)."""

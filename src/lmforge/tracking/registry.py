@@ -140,7 +140,7 @@ def log_classifier(candidate: ClassifierCandidate | VariantCandidate) -> str:
 
 
 def _privacy(candidate: ClassifierCandidate | VariantCandidate) -> dict[str, Any] | None:
-    return getattr(candidate, "privacy", None)
+    return candidate.privacy
 
 
 def describe_version(
@@ -314,6 +314,7 @@ class VariantCandidate:
     promote: str = "gate"  # gate: only when it passes; force: always (registry.promote)
     serving: dict[str, int] = field(default_factory=dict)
     input_example: list[str] = field(default_factory=lambda: list(INPUT_EXAMPLE))
+    privacy: dict[str, Any] | None = None  # kept by int8 from a private teacher only
 
 
 def variant_decision(candidate: VariantCandidate) -> tuple[bool, str]:
@@ -350,6 +351,7 @@ def register_variant(candidate: VariantCandidate) -> Promotion:
     version = str(log_classifier(candidate))
     client = MlflowClient()
     name = candidate.model_name
+    describe_version(client, name, version, candidate.privacy)
     promoted, reason = variant_decision(candidate)
     if candidate.promote == "force" and not promoted:
         promoted, reason = True, f"forced (registry.promote: force); the gate said: {reason}"

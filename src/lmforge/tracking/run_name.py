@@ -26,10 +26,16 @@ def _data(source: dict[str, Any], split: dict[str, Any]) -> str:
 
 
 def run_name(params: dict[str, Any], pipeline_names: list[str] | None) -> str:
-    """`<model> · <strategy> · <data>`, plus the pipelines when not the default chain."""
+    """`<model> · <strategy> · <data>`, plus the pipelines when not the default chain; a
+    private fine-tuning reads `lora dp ε=8`."""
+    finetuning = params.get("finetuning") or {}
+    strategy = str(finetuning.get("strategy", "?"))
+    privacy = finetuning.get("privacy") or {}
+    if privacy.get("enabled"):
+        strategy += f" dp ε={privacy.get('target_epsilon'):g}"
     parts = [
         _model(params.get("pretraining") or {}),
-        str((params.get("finetuning") or {}).get("strategy", "?")),
+        strategy,
         _data(params.get("source") or {}, params.get("split") or {}),
     ]
     pipelines = [p for p in (pipeline_names or []) if p != "__default__"]

@@ -26,17 +26,20 @@ def _bundle(
     model: Any, teacher: ModelRef, variant: str, summary: dict[str, Any], params: dict[str, Any]
 ) -> ModelBundle:
     """The variant's folder: its weights, the teacher's tokenizer and side files, and the
-    teacher's lineage plus a `compression` record."""
+    teacher's lineage plus a `compression` record, which says whether the teacher's privacy
+    guarantee still holds (`variant_privacy`)."""
     from lmforge.modeling.artifacts import ModelBundle
 
+    upstream = teacher.side_file(LINEAGE_FILE) or {}
     lineage = {
-        **(teacher.side_file(LINEAGE_FILE) or {}),
+        **upstream,
         "compression": {
             "variant": variant,
             "teacher": str(teacher.path),
             "params": {"compression": params},
             "summary": summary,
             "mlflow_run_id": summary.get("mlflow_run_id"),
+            "privacy": variant_privacy(upstream, variant),
         },
     }
     files = {
@@ -45,6 +48,14 @@ def _bundle(
         LINEAGE_FILE: lineage,
     }
     return ModelBundle(model, teacher.tokenizer(), files=files)
+
+
+def variant_privacy(teacher_lineage: dict[str, Any], variant: str) -> dict[str, Any] | None:
+    """A private teacher's guarantee survives int8 quantization (post-processing reads no
+    data) but not pruning's recovery fine-tune nor distillation, which read the labeled rows
+    without noise."""
+    guarantee = (teacher_lineage.get("finetuning") or {}).get("privacy")
+    return guarantee if variant == "int8" else None
 
 
 def _skipped(variant: str) -> ModelBundle:
@@ -179,9 +190,17 @@ def variant_candidates(
 ) -> list[VariantCandidate]:
     """What the registry step gets: each measured variant, its scores and the teacher's."""
     from lmforge.evaluation import test_set_fingerprint
-    from lmforge.tracking.registry import VariantCandidate
+    from lmforge.tracking.registry import VariantCandidate, private_alias
 
     folders = dict(zip(VARIANTS, (int8, pruned, distilled), strict=True))
+    privacy = {
+        name: ((folders[name].side_file(LINEAGE_FILE) or {}).get("compression") or {}).get(
+            "privacy"
+        )
+        for name in VARIANTS
+        if name in report
+    }
+    aliases = {False: registry["alias"], True: private_alias(registry["alias"])}
     return [
         VariantCandidate(
             variant=name,
@@ -191,11 +210,12 @@ def variant_candidates(
             teacher_metrics=report[TEACHER],
             teacher_version=str(registration.get("version", "")),
             model_name=registry["model_name"],
-            alias=f"{registry['alias']}-{name}",
+            alias=f"{aliases[bool(privacy[name])]}-{name}",
             max_drop=compression["max_macro_f1_drop"],
             test_set=test_set_fingerprint(test),
             promote=registry["promote"],
             serving=dict(registry["serving"]),
+            privacy=privacy[name],
         )
         for name in VARIANTS
         if name in report
