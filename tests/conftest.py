@@ -113,3 +113,16 @@ def texts() -> list[str]:
 def tokenizer(texts):
     """A tiny byte-level BPE tokenizer trained on `texts`."""
     return train_tokenizer(texts, vocab_size=400, model_max_length=64)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_mlflow_state():
+    """MLflow keeps the tracking URI and the active run in the process: a test that sets them
+    must not leak them into the next test (whatever order a runner picks)."""
+    yield
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        mlflow.set_tracking_uri("")
