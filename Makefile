@@ -20,8 +20,9 @@ install: $(STAMP)
 run: install
 	$(BIN)/kedro run
 
+# Two workers, one test file per worker (the end-to-end files keep their order).
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

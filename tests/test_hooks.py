@@ -23,7 +23,8 @@ def test_lineage_hook_names_the_run_and_hashes_what_it_reads(tmp_path, monkeypat
         }
     )
     hook = LineageHook()
-    with mlflow.start_run() as run:
+    experiment = mlflow.create_experiment("hooks", artifact_location=str(tmp_path / "art"))
+    with mlflow.start_run(experiment_id=experiment) as run:
         hook.after_catalog_created(catalog)
         hook.before_pipeline_run(
             {"project_path": str(tmp_path), "pipeline_names": ["finetuning"]}, catalog
@@ -35,4 +36,3 @@ def test_lineage_hook_names_the_run_and_hashes_what_it_reads(tmp_path, monkeypat
     assert tags["kedro.pipelines"] == "finetuning"
     assert tags["lineage.train.md5"] == hashlib.md5(path.read_bytes()).hexdigest()
     assert "lineage.parameters.md5" not in tags
-    mlflow.set_tracking_uri("")
