@@ -11,12 +11,7 @@ import torch
 from lmforge.modeling.classification import FinetuneSettings, fit_classifier, private_rows
 from lmforge.modeling.model import ModelConfig, build_classifier, build_language_model
 from lmforge.modeling.objectives import ClassificationObjective
-from lmforge.modeling.privacy import (
-    PrivateTraining,
-    missing_per_sample_gradients,
-    private_wrap,
-    unwrap,
-)
+from lmforge.modeling.privacy import PrivateTraining, private_wrap, unwrap
 from lmforge.modeling.train_config import (
     PrivacyConfig,
     PrivacyConfigError,
@@ -44,6 +39,18 @@ def tiny_classifier(tmp_path, tokenizer, objective):
     build_language_model(objective, TINY.to_hf(objective, tokenizer)).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return build_classifier(str(folder), ["neg", "pos"])
+
+
+def missing_per_sample_gradients(model: torch.nn.Module, batch_rows: int) -> list[str]:
+    """Trainable parameters whose per-sample gradient is missing or not per sample."""
+    missing = []
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:
+            continue
+        sample = getattr(parameter, "grad_sample", None)
+        if sample is None or sample.shape[0] != batch_rows:
+            missing.append(name)
+    return missing
 
 
 @pytest.fixture

@@ -76,18 +76,6 @@ def unwrap(handles: list[Any], model: nn.Module) -> None:
                 setattr(parameter, name, None)
 
 
-def missing_per_sample_gradients(model: nn.Module, batch_rows: int) -> list[str]:
-    """Trainable parameters whose per-sample gradient is missing or not per sample."""
-    missing = []
-    for name, parameter in model.named_parameters():
-        if not parameter.requires_grad:
-            continue
-        sample = getattr(parameter, "grad_sample", None)
-        if sample is None or sample.shape[0] != batch_rows:
-            missing.append(name)
-    return missing
-
-
 class PrivateTraining:
     """The DP-SGD plan of one training run: sampling rate, δ, the calibrated noise multiplier,
     Poisson batches and the ε spent."""
