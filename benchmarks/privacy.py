@@ -24,12 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import BIN, copy_project, run_command  # noqa: E402
+from tests.conftest import pretrained_project, primary_splits  # noqa: E402
 from tests.pipelines.conftest import load_parameters  # noqa: E402
 
 TARGET_POINTS = {"lora": 5.0}
@@ -45,21 +43,12 @@ def main() -> None:
     parser.add_argument("--keep", default=None, help="work in this folder and keep it")
     args = parser.parse_args()
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="lmforge-privacy-"))
-    project = workdir / "project"
-    if not (project / "data/06_models/pretrained/config.json").is_file():
-        copy_project(project)
-        start = time.perf_counter()
-        command = [str(BIN / "kedro"), "run", "--pipelines", "data_processing,pretraining"]
-        run_command(command, project, timeout=3600)
-        print(f"data_processing + pretraining: {(time.perf_counter() - start) / 60:.1f} min")
+    project = pretrained_project(workdir)
 
     from lmforge.evaluation.comparison import fine_tuned_scores
     from lmforge.modeling.artifacts import ModelRef
 
-    data = project / "data/03_primary"
-    train, validation, test = (
-        pd.read_parquet(data / f"{name}.parquet") for name in ("train", "validation", "test")
-    )
+    train, validation, test = primary_splits(project)
     train = train[~train["augmented"]]
     classes = sorted(test["label"].unique().tolist())
     base = load_parameters()["finetuning"]

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,6 +70,43 @@ def copy_project(target: Path) -> Path:
     local = target / "conf" / "local"
     local.mkdir(parents=True, exist_ok=True)
     return target
+
+
+def tiny_language_model(folder: Path, tokenizer) -> str:
+    """A 1-layer, 32-wide GPT-2 and its tokenizer saved in `folder` (a pretrained model's
+    shape, for fine-tuning tests); `tokenizer` is copied, never changed."""
+    import copy
+
+    from lmforge.modeling.model import ModelConfig, build_language_model
+
+    tokenizer = copy.deepcopy(tokenizer)  # a GPT-2 classifier adjusts its tokenizer
+    tiny = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
+    build_language_model("clm", tiny.to_hf("clm", tokenizer)).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return str(folder)
+
+
+def pretrained_project(workdir: Path, timeout: float = 3600) -> Path:
+    """`workdir/project`: a copy of the project after a default
+    `kedro run --pipelines data_processing,pretraining` (reused when already there)."""
+    project = workdir / "project"
+    if not (project / "data/06_models/pretrained/config.json").is_file():
+        copy_project(project)
+        start = time.perf_counter()
+        command = [str(BIN / "kedro"), "run", "--pipelines", "data_processing,pretraining"]
+        run_command(command, project, timeout=timeout)
+        print(f"data_processing + pretraining: {(time.perf_counter() - start) / 60:.1f} min")
+    return project
+
+
+def primary_splits(project: Path) -> tuple:
+    """The project's train, validation and test splits (data/03_primary)."""
+    import pandas as pd
+
+    data = project / "data/03_primary"
+    return tuple(
+        pd.read_parquet(data / f"{name}.parquet") for name in ("train", "validation", "test")
+    )
 
 
 def run_command(

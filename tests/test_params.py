@@ -35,7 +35,7 @@ def test_every_pipeline_declares_its_settings():
     configure_project("lmforge")
     assert set(MISSPELLED) == set(find_pipelines()) - {"__default__"}
     settings = pipeline_settings()
-    for env in (None, "test", "gpu", "minilm", "private"):
+    for env in (None, "test", "gpu", "minilm", "private", "federated"):
         params = load_parameters(env)
         assert set(params) == set(settings)
         check_parameters(params, parameter_origins(CONF, env, None), settings)
@@ -160,3 +160,28 @@ def test_what_cannot_train_privately_stops_the_run_before_any_node(settings, mes
     plain = load_parameters("test")
     _merge(plain, _nest(settings if "accountant" not in str(settings) else {}))
     check_parameters(plain, parameter_origins(CONF, "test", {}))  # fine without privacy
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"finetuning.privacy.enabled": True}, "federated DP (noise on the clients' updates)"),
+        ({"finetuning.head_warmup.steps": 10}, "head_warmup.steps must be 0 (the warm-up is"),
+        ({"finetuning.training.devices": 2}, "training.devices must be 1"),
+        (
+            {
+                "finetuning.federated.partition_by": "source",
+                "finetuning.federated.dirichlet_alpha": 1,
+            },
+            "set partition_by (one client per value of a column) or dirichlet_alpha",
+        ),
+        ({"finetuning.federated.clients": 1}, "clients must be at least 2"),
+        ({"finetuning.federated.rouns": 3}, "did you mean `rounds`?"),
+    ],
+)
+def test_what_cannot_train_federated_stops_the_run_before_any_node(settings, message):
+    runtime = _nest({"finetuning.federated.enabled": True, **settings})
+    params = load_parameters("test")
+    _merge(params, runtime)
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        check_parameters(params, parameter_origins(CONF, "test", runtime))

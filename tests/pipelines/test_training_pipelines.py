@@ -18,7 +18,7 @@ from lmforge.pipelines.evaluation import nodes as evaluation_nodes
 from lmforge.pipelines.finetuning import create_pipeline as finetuning_pipeline
 from lmforge.pipelines.pretraining import create_pipeline as pretraining_pipeline
 from lmforge.pipelines.pretraining import nodes as pretraining_nodes
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, tiny_language_model
 from tests.pipelines.conftest import _merge, load_parameters, run_in_memory
 
 
@@ -195,20 +195,14 @@ def test_private_finetuning_states_its_guarantee_and_competes_for_champion_dp(
     """`finetuning.privacy.enabled`: the node trains with DP-SGD on the original rows only, the
     guarantee lands in the lineage, and the registry logs it (tags, model card, MLmodel
     metadata) under `champion-dp`."""
-    import copy
-
     import mlflow
     from mlflow.tracking import MlflowClient
 
     from lmforge.modeling.artifacts import ModelRef
-    from lmforge.modeling.model import ModelConfig, build_language_model
     from lmforge.pipelines.finetuning import nodes as finetuning_nodes
     from lmforge.tracking.registry import PRIVATE_TAG, register
 
-    tokenizer = copy.deepcopy(tokenizer)  # a GPT-2 classifier adjusts its tokenizer
-    tiny = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
-    build_language_model("clm", tiny.to_hf("clm", tokenizer)).save_pretrained(tmp_path / "lm")
-    tokenizer.save_pretrained(tmp_path / "lm")
+    tiny_language_model(tmp_path / "lm", tokenizer)
     privacy = {"enabled": True, "target_epsilon": 8.0, "accountant": "rdp"}
     settings = {**params["finetuning"], "privacy": {**params["finetuning"]["privacy"], **privacy}}
     train = data_outputs["train"]

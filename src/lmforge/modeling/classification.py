@@ -43,6 +43,7 @@ class FinetuneSettings:
     # a random head's first, large gradients never reach a pretrained encoder.
     head_warmup: dict[str, Any] = field(default_factory=dict)
     privacy: dict[str, Any] = field(default_factory=dict)  # DP-SGD (modeling/privacy.py)
+    federated: dict[str, Any] = field(default_factory=dict)  # FedAvg with Flower (federated/)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FinetuneSettings:
@@ -216,6 +217,7 @@ class FitOutcome:
     result: TrainResult
     run_id: str | None
     max_length: int
+    federation: dict[str, Any] | None = None  # clients, rows, rounds of a federated run
 
     @property
     def curves(self) -> pd.DataFrame:
@@ -294,10 +296,19 @@ def fit_from(
     """Fine-tune a classifier from `init` with the `finetuning` parameters: the recipe (its
     weights, strategy, head warm-up, layer-wise decay) or, with `random_weights`, the
     no-pretraining baseline — the same architecture from random weights, strategy `full`,
-    same budget, no layer-wise decay (random weights have nothing to keep)."""
+    same budget, no layer-wise decay (random weights have nothing to keep). With
+    `finetuning.federated.enabled` the recipe trains federated (FedAvg, `lmforge.federated`);
+    the baseline stays centralized."""
     from lmforge.tracking.lineage import path_md5
 
     seed = finetuning["training"]["seed"]
+    if not random_weights and (finetuning.get("federated") or {}).get("enabled"):
+        from lmforge.federated.training import fit_federated
+
+        outcome = fit_federated(init, train, validation, classes, finetuning)
+        ensure_padding(outcome.model, tokenizer)  # the tokenizer saved with the model
+        end_on_the_last_text_token(outcome.model, tokenizer)
+        return outcome, FinetuneSettings.from_params(finetuning)
     if random_weights:
         model = build_classifier(None, classes, init.config(), seed=seed)
         params = {**finetuning, "strategy": "full", "head_warmup": {}}

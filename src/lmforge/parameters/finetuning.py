@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from lmforge.federated.config import FederatedConfig, federated_problems
 from lmforge.modeling.train_config import (
     PrivacyConfig,
     TrainConfig,
@@ -17,6 +18,9 @@ Training = from_dataclass(TrainConfig, "Training")
 
 class Privacy(from_dataclass(PrivacyConfig, "PrivacyFields")):  # type: ignore[misc]
     accountant: Literal["prv", "rdp"] | None = None
+
+
+Federated = from_dataclass(FederatedConfig, "Federated")
 
 
 class Lora(Strict):
@@ -42,6 +46,7 @@ class Finetuning(Strict):
     lora: Lora
     head_warmup: HeadWarmup
     privacy: Privacy
+    federated: Federated
     training: Training
 
 
@@ -64,5 +69,10 @@ def private_finetuning_runs(params: dict) -> list[str]:
     return problems
 
 
+def federated_finetuning_runs(params: dict) -> list[str]:
+    """With `finetuning.federated.enabled`: the combinations a federation cannot run."""
+    return federated_problems(params.get("finetuning") or {})
+
+
 SETTINGS = {"finetuning": Finetuning}
-CROSS_CHECKS = (private_finetuning_runs,)
+CROSS_CHECKS = (private_finetuning_runs, federated_finetuning_runs)

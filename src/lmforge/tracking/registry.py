@@ -35,6 +35,7 @@ FORCED_TAG = "lmforge.promotion_forced"
 VARIANT_TAG = "lmforge.variant"  # distilled | pruned | int8 (compressed versions only)
 TEACHER_TAG = "lmforge.teacher_version"
 PRIVATE_TAG = "lmforge.private"  # "true" for a DP-SGD model; a missing tag reads "false"
+TRAINING_TAG = "lmforge.training"  # centralized | federated (FedAvg with Flower)
 PRIVACY_TAG_PREFIX = "lmforge.privacy."
 GATE_ATTEMPTS = 3
 INPUT_EXAMPLE = ("Great screen, but the battery died.", "屏幕很清晰，推荐！")
@@ -69,6 +70,7 @@ class ClassifierCandidate:
     serving: dict[str, int] = field(default_factory=dict)  # the pyfunc's request limits
     input_example: list[str] = field(default_factory=lambda: list(INPUT_EXAMPLE))
     privacy: dict[str, Any] | None = None  # the DP guarantee (`PrivateTraining.describe`)
+    training: str = "centralized"  # or "federated": how the fine-tuning saw the labeled rows
 
 
 def private_alias(alias: str) -> str:
@@ -270,6 +272,7 @@ def register(candidate: ClassifierCandidate) -> Promotion:
     version = log_classifier(candidate)
     client = MlflowClient()
     describe_version(client, candidate.model_name, version, candidate.privacy)
+    client.set_model_version_tag(candidate.model_name, version, TRAINING_TAG, candidate.training)
     value = float(candidate.metrics[candidate.metric])
     promotion = promote_if_better(
         client,
@@ -289,6 +292,7 @@ def register(candidate: ClassifierCandidate) -> Promotion:
             "lmforge.registered_version": version,
             "lmforge.promoted": str(promotion.promoted),
             DECISION_TAG: promotion.reason,
+            TRAINING_TAG: candidate.training,
         }
     )
     return promotion

@@ -134,10 +134,12 @@ def registration_candidate(
 ) -> ClassifierCandidate:
     """The registry step's input: the classifier folder, its test metrics, the fingerprint of
     the test set they were measured on, the gate's settings, and its privacy guarantee: a
-    private model competes for `<alias>-dp`, only with private models."""
+    private model competes for `<alias>-dp`, only with private models. A federated model is
+    tagged `lmforge.training=federated` and competes like any other."""
     from lmforge.tracking.registry import ClassifierCandidate, private_alias
 
-    privacy = ((classifier.side_file(LINEAGE_FILE) or {}).get("finetuning") or {}).get("privacy")
+    finetuning = (classifier.side_file(LINEAGE_FILE) or {}).get("finetuning") or {}
+    privacy = finetuning.get("privacy")
     return ClassifierCandidate(
         model_dir=str(classifier.path),
         classes=list(label_map["classes"]),
@@ -150,6 +152,7 @@ def registration_candidate(
         promote=registry["promote"],
         serving=dict(registry["serving"]),
         privacy=privacy,
+        training=finetuning.get("training") or "centralized",
     )
 
 

@@ -56,6 +56,8 @@ def finetune_classifier(
             "mlflow_run_id": outcome.run_id,
             "summary": summary,
             "privacy": outcome.result.privacy,  # the DP guarantee, or None
+            "training": "federated" if outcome.federation else "centralized",
+            "federation": outcome.federation,  # clients, their row counts, rounds (or None)
         },
     }
     files = {

@@ -1,0 +1,1 @@
+"""lmforge's Flower App (see pyproject.toml next to this package)."""
