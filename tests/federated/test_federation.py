@@ -105,11 +105,17 @@ def test_the_finetuning_node_trains_federated_logs_each_round_and_registers_it(
     assert client.get_run(run.info.run_id).data.tags[TRAINING_TAG] == "federated"
 
 
-def test_a_failing_federation_names_its_logs_and_stops_every_process(tmp_path, base, data):
+def test_a_crashed_client_fails_the_round_names_the_logs_and_stops_every_process(
+    tmp_path, base, data
+):
+    """Client 1 cannot read its rows: with every client required (the default) the round
+    fails, the error carries the ServerApp's reason and where the logs are, and no Flower
+    process is left."""
     finetuning = federated_params(rounds=1, timeout_minutes=5)
     spec = FederationSpec(base.location, list(data["label_map"]["classes"]), finetuning)
     spec.save(tmp_path / "federation.json")
     data["validation"][["text", "label"]].to_parquet(tmp_path / "validation.parquet")
+    data["train"][["text", "label"]].head(40).to_parquet(tmp_path / "rows.parquet")
     (tmp_path / "out").mkdir()
     run_config = {
         "spec": str(tmp_path / "federation.json"),
@@ -117,11 +123,13 @@ def test_a_failing_federation_names_its_logs_and_stops_every_process(tmp_path, b
         "out-dir": str(tmp_path / "out"),
         "clients": 2,
     }
-    missing = [{"partition-id": i, "data-path": str(tmp_path / "nowhere.parquet")} for i in (0, 1)]
+    clients = [
+        {"partition-id": 0, "data-path": str(tmp_path / "rows.parquet")},
+        {"partition-id": 1, "data-path": str(tmp_path / "nowhere.parquet")},
+    ]
     with pytest.raises(FederationError, match=r"produced no model .* logs in .*logs") as error:
-        run_federation(tmp_path, run_config, missing, "127.0.0.1", 300)
-    assert "finished 0 of 1 rounds" in str(error.value)
-    assert "nowhere.parquet" in (tmp_path / "logs" / "supernode-0.log").read_text()
+        run_federation(tmp_path, run_config, clients, "127.0.0.1", 300)
+    assert "1 of 2 clients sent an update (no update from client(s) [1])" in str(error.value)
+    assert "nowhere.parquet" in (tmp_path / "logs" / "supernode-1.log").read_text()
     assert no_flower_processes_left()
-    rounds = pd.read_json(tmp_path / "out" / ROUNDS_FILE, typ="series")
-    assert rounds["clients"] == []  # no client update ever arrived
+    assert pd.read_json(tmp_path / "out" / ROUNDS_FILE, typ="series")["clients"] == []

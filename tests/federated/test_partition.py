@@ -70,5 +70,7 @@ def test_partitions_that_cannot_work_say_why():
         assign_clients(frame, FederatedConfig(partition_by="shop"))
     with pytest.raises(FederatedConfigError, match=r"1 distinct value\(s\)"):
         assign_clients(frame.assign(source="one"), FederatedConfig(partition_by="source"))
-    with pytest.raises(FederatedConfigError, match=r"client\(s\) \[.*\] got no training rows"):
+    with pytest.raises(FederatedConfigError, match=r"clients is 8 but there are 3 labeled"):
         assign_clients(rows(1), FederatedConfig(clients=8))
+    with pytest.raises(FederatedConfigError, match=r"client\(s\) \[.*\] got no training rows"):
+        assign_clients(rows(4), FederatedConfig(clients=8, dirichlet_alpha=0.01))

@@ -140,6 +140,13 @@ def test_noise_is_calibrated_to_the_target_epsilon():
     assert tighter.noise_multiplier > rdp.noise_multiplier
 
 
+def test_a_delta_of_one_over_n_or_more_is_refused_before_training():
+    for delta in (1 / 640, 0.01, 0.0):
+        with pytest.raises(PrivacyConfigError, match=r"finetuning.privacy.delta must be in"):
+            PrivateTraining(PrivacyConfig(**{**PRIVATE, "delta": delta}), 640, 32, 100, seed=0)
+    assert PrivateTraining(PrivacyConfig(**{**PRIVATE, "delta": 1e-4}), 640, 32, 100, 0).delta
+
+
 def test_poisson_batches_are_seeded_by_step():
     plan = PrivateTraining(PrivacyConfig(**PRIVATE), 1000, 50, 200, seed=3)
     sizes = [len(plan.rows(step)) for step in range(200)]

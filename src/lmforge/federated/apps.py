@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from logging import WARNING
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pandas as pd
 import torch
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MetricRecord, RecordDict
 from flwr.clientapp import ClientApp
+from flwr.common.logger import log
 from flwr.serverapp import Grid, ServerApp
 from flwr.serverapp.strategy import FedAvg
 from flwr.serverapp.strategy.strategy_utils import aggregate_metricrecords
@@ -87,6 +89,7 @@ class RoundRecorder:
 
     def __init__(self, out_dir: Path, spec: FederationSpec, clients: int) -> None:
         self.path, self.clients = out_dir / ROUNDS_FILE, clients
+        self.minimum = spec.finetuning["federated"].get("min_available_clients") or clients
         self.record: dict[str, list[dict[str, Any]]] = {"global": [], "clients": []}
         self.logger = (
             StepLogger("federated.", spec.mlflow_run_id, spec.tracking_uri)
@@ -100,12 +103,29 @@ class RoundRecorder:
         self._emit(round_number, metrics)
 
     def client_metrics(self, replies: list[RecordDict], weighted_by: str) -> MetricRecord:
-        """FedAvg's `train_metrics_aggr_fn`: every client must have answered."""
+        """FedAvg's `train_metrics_aggr_fn`, called with the updates that arrived: the round
+        proceeds with at least `min_available_clients` of them (a warning names the missing
+        clients), and fails below that."""
         self.rounds_trained += 1
-        if len(replies) != self.clients:
+        answered = {int(dict(reply["metrics"])["partition-id"]) for reply in replies}
+        missing = sorted(set(range(self.clients)) - answered)
+        if len(replies) < self.minimum:
             raise RuntimeError(
                 f"federated round {self.rounds_trained}: {len(replies)} of {self.clients} "
-                "clients sent an update (see the SuperNode logs)"
+                f"clients sent an update (no update from client(s) {missing}), fewer than "
+                f"finetuning.federated.min_available_clients = {self.minimum}; see the "
+                "SuperNode logs"
+            )
+        if missing:
+            log(
+                WARNING,
+                "federated round %d: proceeding with %d of %d client updates (no update from "
+                "client(s) %s; finetuning.federated.min_available_clients = %d)",
+                self.rounds_trained,
+                len(replies),
+                self.clients,
+                missing,
+                self.minimum,
             )
         emitted: dict[str, float] = {}
         for reply in replies:

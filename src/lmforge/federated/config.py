@@ -18,6 +18,7 @@ class FederatedConfig:
     dirichlet_alpha: float | None = None  # None: IID; e.g. 0.3: label-skewed (non-IID)
     rounds: int = 5
     local_epochs: float = 1.0  # each client's epochs over its rows per round
+    min_available_clients: int | None = None  # a round proceeds with this many updates (None: all)
     address: str = "127.0.0.1"  # where the SuperLink listens (loopback: one machine)
     timeout_minutes: float = 60.0  # the whole federation, start-up included
     seed: int = 42  # the partition draw
@@ -27,7 +28,7 @@ class FederatedConfig:
         return cls(**{k: v for k, v in (params or {}).items() if v is not None or k in _NULLABLE})
 
 
-_NULLABLE = {"partition_by", "dirichlet_alpha"}
+_NULLABLE = {"partition_by", "dirichlet_alpha", "min_available_clients"}
 
 
 def federated_problems(finetuning: dict[str, Any]) -> list[str]:
@@ -45,6 +46,11 @@ def federated_problems(finetuning: dict[str, Any]) -> list[str]:
         )
     if federated.dirichlet_alpha is not None and federated.dirichlet_alpha <= 0:
         problems.append("finetuning.federated.dirichlet_alpha must be positive")
+    if federated.min_available_clients is not None and federated.min_available_clients < 1:
+        problems.append(
+            "finetuning.federated.min_available_clients must be at least 1, or null (every "
+            "client, every round)"
+        )
     if federated.rounds < 1 or federated.local_epochs <= 0:
         problems.append("finetuning.federated.rounds and local_epochs must be positive")
     if (finetuning.get("privacy") or {}).get("enabled"):

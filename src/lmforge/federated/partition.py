@@ -30,6 +30,11 @@ def assign_clients(train: pd.DataFrame, federated: FederatedConfig) -> np.ndarra
 
 def _draw(train: pd.DataFrame, federated: FederatedConfig) -> np.ndarray:
     n, rng = federated.clients, np.random.default_rng(federated.seed)
+    if len(train) < n:
+        raise FederatedConfigError(
+            f"finetuning.federated.clients is {n} but there are {len(train)} labeled training "
+            "rows: every client needs at least one"
+        )
     clients = np.empty(len(train), dtype=np.int64)
     labels = train["label"].to_numpy()
     for label in sorted(pd.unique(labels)):

@@ -60,6 +60,11 @@ def fit_federated(
     federated = FederatedConfig.from_dict(finetuning["federated"])
     owners = assign_clients(train, federated)
     names = client_names(train, federated)
+    if (federated.min_available_clients or 0) > len(names):
+        raise FederatedConfigError(
+            f"finetuning.federated.min_available_clients is {federated.min_available_clients} "
+            f"but the federation has {len(names)} clients ({names})"
+        )
     active = mlflow.active_run()
     spec = FederationSpec(
         base=str(init.path),

@@ -89,6 +89,12 @@ class PrivateTraining:
         self.expected_batch_size = min(batch_size, n_rows)
         self.sample_rate = self.expected_batch_size / n_rows
         self.delta = config.delta if config.delta is not None else default_delta(n_rows)
+        if not 0 < self.delta < 1 / n_rows:
+            raise PrivacyConfigError(
+                f"finetuning.privacy.delta must be in (0, 1/n) = (0, {1 / n_rows:.2g}) for "
+                f"{n_rows} training rows, not {self.delta:g} (δ ≥ 1/n would allow leaking a "
+                "whole row; null picks 1/n rounded down to a power of ten)"
+            )
         self.noise_multiplier = float(
             get_noise_multiplier(
                 target_epsilon=config.target_epsilon,
