@@ -21,3 +21,9 @@ def test_a_pretrained_start_is_named_after_its_checkpoint():
 
 def test_a_private_run_says_so():
     assert run_name(load_parameters("private"), None) == "clm 2x128 · lora dp ε=8 · builtin"
+    federated = load_parameters("federated")
+    assert run_name(federated, None) == "clm 2x128 · full fedavg 4 clients · builtin"
+    federated["finetuning"]["federated"]["dirichlet_alpha"] = 0.3
+    assert run_name(federated, None) == "clm 2x128 · full fedavg 4 clients α=0.3 · builtin"
+    federated["finetuning"]["federated"]["partition_by"] = "source"
+    assert run_name(federated, None) == "clm 2x128 · full fedavg by source · builtin"

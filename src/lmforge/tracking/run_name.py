@@ -27,12 +27,21 @@ def _data(source: dict[str, Any], split: dict[str, Any]) -> str:
 
 def run_name(params: dict[str, Any], pipeline_names: list[str] | None) -> str:
     """`<model> · <strategy> · <data>`, plus the pipelines when not the default chain; a
-    private fine-tuning reads `lora dp ε=8`."""
+    private fine-tuning reads `lora dp ε=8`, a federated one `full fedavg 4 clients` (or
+    `full fedavg by source`, `full fedavg 4 clients α=0.3`)."""
     finetuning = params.get("finetuning") or {}
     strategy = str(finetuning.get("strategy", "?"))
     privacy = finetuning.get("privacy") or {}
     if privacy.get("enabled"):
         strategy += f" dp ε={privacy.get('target_epsilon'):g}"
+    federated = finetuning.get("federated") or {}
+    if federated.get("enabled"):
+        if federated.get("partition_by"):
+            strategy += f" fedavg by {federated['partition_by']}"
+        else:
+            strategy += f" fedavg {federated.get('clients')} clients"
+            if federated.get("dirichlet_alpha") is not None:
+                strategy += f" α={federated['dirichlet_alpha']:g}"
     parts = [
         _model(params.get("pretraining") or {}),
         strategy,
