@@ -113,12 +113,11 @@ def test_a_crashed_client_fails_the_round_names_the_logs_and_stops_every_process
     process is left."""
     finetuning = federated_params(rounds=1, timeout_minutes=5)
     spec = FederationSpec(base.location, list(data["label_map"]["classes"]), finetuning)
-    spec.save(tmp_path / "federation.json")
     data["validation"][["text", "label"]].to_parquet(tmp_path / "validation.parquet")
     data["train"][["text", "label"]].head(40).to_parquet(tmp_path / "rows.parquet")
     (tmp_path / "out").mkdir()
     run_config = {
-        "spec": str(tmp_path / "federation.json"),
+        "spec": spec.to_json(),
         "validation-path": str(tmp_path / "validation.parquet"),
         "out-dir": str(tmp_path / "out"),
         "clients": 2,

@@ -16,8 +16,7 @@ def base(tmp_path_factory, tokenizer):
 def spec(base: str, strategy: str, tmp_path) -> FederationSpec:
     finetuning = {**load_parameters("test")["finetuning"], "strategy": strategy}
     made = FederationSpec(base=base, classes=["neg", "pos"], finetuning=finetuning)
-    made.save(tmp_path / "federation.json")
-    return FederationSpec.load(tmp_path / "federation.json")  # as the Flower processes read it
+    return FederationSpec.from_json(made.to_json())  # as the Flower processes receive it
 
 
 @pytest.mark.parametrize("strategy", ["full", "head", "lora"])

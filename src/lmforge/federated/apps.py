@@ -4,7 +4,7 @@ processes (`flwr-serverapp` under the SuperLink, `flwr-clientapp` under each Sup
 thin modules in `flower_app/` point Flower at them.
 
 Configuration they read:
-- run config (`flwr run --run-config`): `spec` (the `federation.json` of `weights.py`),
+- run config (`flwr run --run-config`): `spec` (`weights.FederationSpec` as JSON),
   `validation-path` (the server's validation rows), `out-dir`, `clients`;
 - node config (`flower-supernode --node-config`): `data-path` (this client's labeled rows, a
   parquet file with `text` and `label`), `partition-id`, `threads`.
@@ -50,7 +50,7 @@ def train_round(msg: Message, context: Context) -> Message:
     """One round on this client: load the global weights, train `local_epochs` over the local
     rows with the shared loop, send back the trained weights, the row count and the loss."""
     torch.set_num_threads(int(context.node_config.get("threads", 1)))
-    spec = FederationSpec.load(str(context.run_config["spec"]))
+    spec = FederationSpec.from_json(str(context.run_config["spec"]))
     client = int(context.node_config["partition-id"])
     rows = pd.read_parquet(str(context.node_config["data-path"]))
     round_number = int(msg.content["config"]["server-round"])
@@ -151,7 +151,7 @@ class RoundRecorder:
 def serve(grid: Grid, context: Context) -> None:
     """FedAvg for `rounds` rounds over every client, the global model validated before the
     first round and after each; the final shared weights go to `out-dir/global.safetensors`."""
-    spec = FederationSpec.load(str(context.run_config["spec"]))
+    spec = FederationSpec.from_json(str(context.run_config["spec"]))
     out_dir = Path(str(context.run_config["out-dir"]))
     clients = int(context.run_config["clients"])
     federated = spec.finetuning["federated"]

@@ -84,9 +84,8 @@ def fit_federated(
         train.loc[owners == client, ["text", "label"]].to_parquet(path, index=False)
         node_configs.append({"partition-id": client, "data-path": str(path), "threads": threads})
     validation[["text", "label"]].to_parquet(work / "validation.parquet", index=False)
-    spec.save(work / "federation.json")
     run_config = {
-        "spec": str(work / "federation.json"),
+        "spec": spec.to_json(),
         "validation-path": str(work / "validation.parquet"),
         "out-dir": str(out_dir),
         "clients": len(names),

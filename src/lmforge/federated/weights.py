@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -39,8 +38,9 @@ _ROUND = {
 
 @dataclass(frozen=True)
 class FederationSpec:
-    """What every party needs to build the model: written by the node as `federation.json`,
-    read by the ServerApp and each ClientApp (`run_config["spec"]`)."""
+    """What every party needs to build the model, sent to the ServerApp and every ClientApp
+    as JSON in the run config (`run_config["spec"]`): no file to copy to the clients' machines
+    but the pretrained folder `base`."""
 
     base: str  # the pretrained model folder
     classes: list[str]
@@ -48,12 +48,12 @@ class FederationSpec:
     mlflow_run_id: str | None = None  # the server logs each round into this run
     tracking_uri: str | None = None
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1, default=str), encoding="utf-8")
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=str)
 
     @classmethod
-    def load(cls, path: str | Path) -> FederationSpec:
-        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+    def from_json(cls, text: str) -> FederationSpec:
+        return cls(**json.loads(text))
 
     @property
     def settings(self) -> FinetuneSettings:
