@@ -43,7 +43,6 @@ class FinetuneSettings:
     # a random head's first, large gradients never reach a pretrained encoder.
     head_warmup: dict[str, Any] = field(default_factory=dict)
     privacy: dict[str, Any] = field(default_factory=dict)  # DP-SGD (modeling/privacy.py)
-    federated: dict[str, Any] = field(default_factory=dict)  # FedAvg with Flower (federated/)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FinetuneSettings:
