@@ -58,6 +58,9 @@ def repo(tmp_path) -> Path:
     return repo
 
 
+# The longest test (about 7 min on 2 idle cores, 11+ when the machine is shared): its own
+# limit, above the suite's 600 s, so a busy machine does not fail it.
+@pytest.mark.timeout(1500)
 def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
     # a fresh clone reproduces every output and writes dvc.lock
     assert ran(dvc(repo, "repro")) == STAGES
