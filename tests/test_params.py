@@ -185,3 +185,18 @@ def test_what_cannot_train_federated_stops_the_run_before_any_node(settings, mes
     _merge(params, runtime)
     with pytest.raises(ParameterError, match=re.escape(message)):
         check_parameters(params, parameter_origins(CONF, "test", runtime))
+
+
+@pytest.mark.parametrize("max_steps", [None, 0])
+def test_electra_from_a_checkpoint_stops_the_run_before_any_node(max_steps):
+    flat = {"pretraining.objective": "electra", "pretraining.init_from": "data/06_models/other"}
+    if max_steps is not None:  # a checkpoint used as it is has nothing to pretrain: fine
+        flat["pretraining.training.max_steps"] = max_steps
+    runtime = _nest(flat)
+    params = load_parameters("test")
+    _merge(params, runtime)
+    if max_steps == 0:
+        check_parameters(params, parameter_origins(CONF, "test", runtime))
+        return
+    with pytest.raises(ParameterError, match="electra trains from scratch, not from init_from"):
+        check_parameters(params, parameter_origins(CONF, "test", runtime))

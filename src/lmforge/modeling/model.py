@@ -1,4 +1,5 @@
-"""The language model: a Hugging Face BERT (MLM) or GPT-2 (CLM) built from one dataclass config.
+"""The language model: a Hugging Face BERT (MLM), GPT-2 (CLM) or ELECTRA (replaced-token
+detection) built from one dataclass config.
 
 Using the `transformers` classes keeps every artifact a standard checkpoint: `Auto*` loads it,
 `peft` adapts it, MLflow and any HF tool can serve it. Where the stock class wastes work we
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 from transformers import (
     AutoConfig,
     AutoModel,
@@ -22,13 +24,14 @@ from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
     BertConfig,
+    ElectraConfig,
     GPT2Config,
     PretrainedConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
 
-OBJECTIVES = ("mlm", "clm")
+OBJECTIVES = ("mlm", "clm", "electra")
 PACKAGE_SCHEME = "pkg://"
 
 
@@ -44,25 +47,29 @@ class ModelConfig:
     dropout: float = 0.1
 
     def to_hf(self, objective: str, tokenizer: PreTrainedTokenizerBase) -> PretrainedConfig:
-        """The matching `transformers` config: BERT for `mlm`, GPT-2 for `clm`."""
+        """The matching `transformers` config: BERT for `mlm`, GPT-2 for `clm`, ELECTRA (the
+        discriminator's shape) for `electra`."""
         special = {
             "pad_token_id": tokenizer.pad_token_id,
             "bos_token_id": tokenizer.cls_token_id,
             "eos_token_id": tokenizer.sep_token_id,
         }
+        encoder = {  # BERT and ELECTRA name their shape alike
+            "vocab_size": len(tokenizer),
+            "hidden_size": self.d_model,
+            "num_hidden_layers": self.n_layers,
+            "num_attention_heads": self.n_heads,
+            "intermediate_size": self.d_ff,
+            "max_position_embeddings": self.max_length,
+            "hidden_dropout_prob": self.dropout,
+            "attention_probs_dropout_prob": self.dropout,
+            "type_vocab_size": 2,
+            **special,
+        }
         if objective == "mlm":
-            return BertConfig(
-                vocab_size=len(tokenizer),
-                hidden_size=self.d_model,
-                num_hidden_layers=self.n_layers,
-                num_attention_heads=self.n_heads,
-                intermediate_size=self.d_ff,
-                max_position_embeddings=self.max_length,
-                hidden_dropout_prob=self.dropout,
-                attention_probs_dropout_prob=self.dropout,
-                type_vocab_size=2,
-                **special,
-            )
+            return BertConfig(**encoder)
+        if objective == "electra":
+            return ElectraConfig(embedding_size=self.d_model, **encoder)
         if objective == "clm":
             return GPT2Config(
                 vocab_size=len(tokenizer),
@@ -91,17 +98,30 @@ def resolve_location(location: str) -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / subdir)
 
 
-def build_language_model(
-    objective: str, config: PretrainedConfig, seed: int = 0
-) -> PreTrainedModel:
-    """A freshly initialized language model for `objective` (seeded: same seed, same weights)."""
-    auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
+def build_language_model(objective: str, config: PretrainedConfig, seed: int = 0) -> nn.Module:
+    """A freshly initialized language model for `objective` (seeded: same seed, same weights);
+    for `electra`, the generator + discriminator pair (`electra.ReplacedTokenDetector`)."""
     torch.manual_seed(seed)
+    if objective == "electra":
+        from lmforge.modeling.electra import ReplacedTokenDetector
+
+        return ReplacedTokenDetector(config)
+    auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
     return auto.from_config(config)
+
+
+def pretrained_part(model: nn.Module) -> PreTrainedModel:
+    """What pretraining keeps: the model itself, or ELECTRA's discriminator."""
+    return getattr(model, "discriminator", model)
 
 
 def load_language_model(objective: str, location: str, seed: int = 0) -> PreTrainedModel:
     """An existing checkpoint with a language-model head (seeded random when it had none)."""
+    if objective == "electra":
+        raise ValueError(
+            f"pretraining.objective=electra trains from scratch (init_from: scratch), not from "
+            f"'{location}': continue pretraining a checkpoint with objective mlm or clm"
+        )
     auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
     torch.manual_seed(seed)
     return auto.from_pretrained(resolve_location(location))

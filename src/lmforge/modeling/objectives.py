@@ -37,6 +37,61 @@ class MaskedLMObjective(nn.Module):
         return F.cross_entropy(logits.float(), labels[selected], reduction="sum")
 
 
+class ReplacedTokenDetectionObjective(nn.Module):
+    """ELECTRA's loss on a masked batch: the generator's masked-LM cross-entropy plus
+    `discriminator_weight` (the paper's 50) × the discriminator's binary cross-entropy at every
+    real position, on the batch with the masked positions filled by the generator's samples.
+
+    The loop normalizes by the real-token count: the masked-LM sum is scaled by
+    1/`mask_probability` so that the result is (nearly) mean MLM loss + weight × mean RTD loss."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        mask_probability: float,
+        discriminator_weight: float = 50.0,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.mask_probability, self.discriminator_weight = mask_probability, discriminator_weight
+
+    def components(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """Sums over the batch: `mlm` (masked positions), `rtd` and `rtd_correct` (real
+        positions), and the counts `masked` and `tokens`."""
+        generator, discriminator = self.model.generator, self.model.discriminator
+        selected = labels != -100
+        hidden = generator.electra(input_ids=input_ids, attention_mask=attention_mask)[0]
+        logits = generator.generator_lm_head(generator.generator_predictions(hidden[selected]))
+        mlm = F.cross_entropy(logits.float(), labels[selected], reduction="sum")
+        with torch.no_grad():
+            sampled = torch.multinomial(F.softmax(logits.float(), dim=-1), 1).squeeze(-1)
+            corrupted = input_ids.clone()
+            corrupted[selected] = sampled
+            original = torch.where(selected, labels, input_ids)
+            replaced = (corrupted != original).float()
+        scores = discriminator(input_ids=corrupted, attention_mask=attention_mask).logits
+        real = attention_mask.bool()
+        rtd = F.binary_cross_entropy_with_logits(
+            scores[real].float(), replaced[real], reduction="sum"
+        )
+        correct = ((scores[real] > 0).float() == replaced[real]).sum()
+        return {
+            "mlm": mlm,
+            "rtd": rtd,
+            "rtd_correct": correct,
+            "masked": selected.sum(),
+            "tokens": real.sum(),
+        }
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
+    ) -> torch.Tensor:
+        parts = self.components(input_ids, attention_mask, labels)
+        return parts["mlm"] / self.mask_probability + self.discriminator_weight * parts["rtd"]
+
+
 class CausalLMObjective(nn.Module):
     """Next-token cross-entropy over the non-padding positions. The targets are shifted
     instead of the logits, so the (batch × length × vocabulary) logits are never copied."""

@@ -19,6 +19,7 @@ from lmforge.modeling.objectives import (
     CausalLMObjective,
     ClassificationObjective,
     MaskedLMObjective,
+    ReplacedTokenDetectionObjective,
 )
 from lmforge.modeling.packing import PackedTokens
 
@@ -128,14 +129,16 @@ def mask_tokens(
     return inputs, labels
 
 
+MASKED_OBJECTIVES = ("mlm", "electra")
+
+
 class LanguageModelingTask:
-    """MLM or CLM on windows of a packed-token file; each window starts at a document start
-    and may run into the next documents ([SEP]-separated). The last `val_fraction` of the
-    documents are held out for validation loss and perplexity."""
+    """MLM, CLM or ELECTRA on windows of a packed-token file; each window starts at a document
+    start and may run into the next documents ([SEP]-separated). The last `val_fraction` of the
+    documents are held out for validation loss and perplexity (ELECTRA: its generator's)."""
 
     mode = "min"
     monitor = "val_loss"
-    projects_vocabulary = True  # each predicted position (the normalizer) costs 6·V·d FLOPs
 
     def __init__(
         self,
@@ -154,6 +157,10 @@ class LanguageModelingTask:
         self.tokens, self.objective_name, self.special = tokens, objective_name, special
         self.seq_len, self.seed, self.mask_probability = seq_len, seed, mask_probability
         self.pack_documents = pack_documents
+        # each predicted position (the normalizer) costs 6·V·d FLOPs; ELECTRA's normalizer is
+        # every real token and only its small generator projects, at the masked ones (MFU
+        # leaves that out: a slight underestimate)
+        self.projects_vocabulary = objective_name != "electra"
         held_out = min(max(1, round(tokens.n_docs * val_fraction)), tokens.n_docs - 1)
         self.n_train_docs = tokens.n_docs - held_out
         self.train_token_limit = int(tokens.offsets[self.n_train_docs])
@@ -164,6 +171,8 @@ class LanguageModelingTask:
         )
 
     def objective(self, model: nn.Module) -> nn.Module:
+        if self.objective_name == "electra":
+            return ReplacedTokenDetectionObjective(model, self.mask_probability)
         return (
             MaskedLMObjective(model) if self.objective_name == "mlm" else CausalLMObjective(model)
         )
@@ -183,14 +192,15 @@ class LanguageModelingTask:
         ids, attention = _pad(
             windows, self.special.pad, self.seq_len if self.pack_documents else None
         )
-        if self.objective_name == "mlm":
+        if self.objective_name in MASKED_OBJECTIVES:
             generator = torch.Generator().manual_seed(
                 int(np.random.SeedSequence(seed).generate_state(1)[0])
             )
             inputs, labels = mask_tokens(
                 ids, attention, self.special, generator, self.mask_probability
             )
-            count = (labels != -100).sum()
+            mlm = self.objective_name == "mlm"
+            count = (labels != -100).sum() if mlm else attention.sum()
         else:
             inputs, labels = ids, torch.where(attention.bool(), ids, torch.full_like(ids, -100))
             count = (labels[:, 1:] != -100).sum()
@@ -215,6 +225,8 @@ class LanguageModelingTask:
     def evaluate(
         self, objective: nn.Module, device: torch.device, precision: str, batch_size: int
     ) -> dict[str, float]:
+        if isinstance(objective, ReplacedTokenDetectionObjective):
+            return self._evaluate_electra(objective, device, precision, batch_size)
         total, count = 0.0, 0.0
         for batch in self.eval_batches(batch_size):
             with autocast(device, precision):
@@ -222,6 +234,32 @@ class LanguageModelingTask:
             count += normalizer(batch)
         loss = total / max(count, 1.0)
         return {"val_loss": loss, "val_perplexity": math.exp(min(loss, 50.0))}
+
+    def _evaluate_electra(
+        self,
+        objective: ReplacedTokenDetectionObjective,
+        device: torch.device,
+        precision: str,
+        batch_size: int,
+    ) -> dict[str, float]:
+        """Combined loss, the generator's masked-LM perplexity, and the discriminator's
+        accuracy at telling replaced tokens from original ones. The generator's samples come
+        from a seeded copy of the RNG: the same figures every time, training's stream untouched."""
+        sums: dict[str, float] = {}
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(self.seed)
+            for batch in self.eval_batches(batch_size):
+                with autocast(device, precision):
+                    parts = objective.components(**to_device(batch, device))
+                for key, value in parts.items():
+                    sums[key] = sums.get(key, 0.0) + float(value)
+        masked, tokens = max(sums["masked"], 1.0), max(sums["tokens"], 1.0)
+        mlm = sums["mlm"] / masked
+        return {
+            "val_loss": mlm + objective.discriminator_weight * sums["rtd"] / tokens,
+            "val_perplexity": math.exp(min(mlm, 50.0)),
+            "val_rtd_accuracy": sums["rtd_correct"] / tokens,
+        }
 
 
 class ClassificationTask:

