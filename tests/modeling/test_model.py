@@ -66,3 +66,16 @@ def test_packaged_minilm_is_found_offline():
 def test_unknown_package_is_a_clear_error():
     with pytest.raises(FileNotFoundError, match="not installed"):
         resolve_location("pkg://no_such_package_xyz/model")
+
+
+def test_gpt2_uses_the_fused_tanh_gelu_with_the_same_outputs(tokenizer):
+    model = tiny_lm(tokenizer, "clm").eval()
+    assert model.config.activation_function == "gelu_pytorch_tanh"
+    classic = AutoModelForCausalLM.from_config(
+        model.config.__class__.from_dict(
+            {**model.config.to_dict(), "activation_function": "gelu_new"}
+        )
+    ).eval()
+    classic.load_state_dict(model.state_dict())
+    ids = torch.tensor([[tokenizer.cls_token_id, 10, 11, 12, tokenizer.sep_token_id]])
+    torch.testing.assert_close(model(ids).logits, classic(ids).logits, rtol=1e-5, atol=1e-5)
