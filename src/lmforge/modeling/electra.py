@@ -1,8 +1,9 @@
 """ELECTRA's replaced-token detection (Clark et al., 2020): a small masked-LM generator fills
 the masked positions with plausible tokens, and the discriminator — the model that is kept —
 learns to tell, at every position, whether a token is the original. It learns from all the
-tokens instead of the 15% that are masked, and never projects onto the vocabulary itself: the
-sample-efficient objective for small compute."""
+tokens instead of the 15% that are masked, and never projects onto the vocabulary itself. The
+paper's objective for small compute; at lmforge's 3-minute CPU budget it does not get going
+(README, "Your own data → Diagnosis")."""
 
 from __future__ import annotations
 

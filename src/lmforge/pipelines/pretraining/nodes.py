@@ -69,7 +69,7 @@ def pretrain_language_model(
         pretrained_part,
     )
     from lmforge.modeling.side_files import LINEAGE_FILE
-    from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
+    from lmforge.modeling.tasks import MASKED_OBJECTIVES, LanguageModelingTask, special_ids_of
     from lmforge.modeling.training_run import history_frame, run_training
     from lmforge.tracking.mlflow_logging import flat_metrics
 
@@ -90,7 +90,7 @@ def pretrain_language_model(
     else:
         model = load_language_model(objective, init_from, seed)
     special = special_ids_of(tokenizer)
-    if objective in ("mlm", "electra") and special.mask < 0:
+    if objective in MASKED_OBJECTIVES and special.mask < 0:
         raise ValueError(
             f"pretraining.objective={objective} needs a tokenizer with a mask token "
             f"({init_from} has none)"
