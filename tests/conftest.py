@@ -15,6 +15,8 @@ import pytest
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
 from lmforge.modeling.tokenizer import train_tokenizer
 
+pytest_plugins = ["tests.scheduling"]  # how the workers share the suite
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 _COPIED = (

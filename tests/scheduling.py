@@ -1,0 +1,66 @@
+"""How `make test`'s two workers share the suite (a pytest plugin, loaded by tests/conftest.py).
+
+`--dist loadfile` sends whole files to the workers. Two changes keep them busy to the end:
+- the longest files start first (longest-processing-time-first): xdist otherwise starts the
+  files with the most tests first, which left the single-test end-to-end files, minutes each,
+  for the end while the other worker sat idle;
+- the end-to-end files that share the session's trained project run on one worker, so that
+  the project is trained once, not once per worker.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+TRAINED_PROJECT = "tests/e2e::trained_project"
+_SHARE_TRAINED_PROJECT = {
+    "tests/e2e/test_compression.py",
+    "tests/e2e/test_default_pipeline.py",
+    "tests/e2e/test_serving.py",
+}
+# The files (or file groups) that take a minute or more on 2 cores, longest first (pytest
+# --durations=0, 2026-11-30). A file missing here only starts later; nothing else changes.
+LONGEST_FIRST = (
+    "tests/e2e/test_dvc.py",
+    TRAINED_PROJECT,
+    "tests/federated/test_federation.py",
+    "tests/runners/test_dask_runner.py",
+    "tests/modeling/test_privacy.py",
+    "tests/modeling/test_trainer.py",
+    "tests/modeling/test_distributed.py",
+    "tests/tracking/test_mlflow_logging.py",
+    "tests/tracking/test_registry.py",
+    "tests/test_run_lock.py",
+)
+
+
+def work_unit(nodeid: str) -> str:
+    """The file of a test, or the group of files that must share a worker."""
+    path = nodeid.split("::", 1)[0]
+    return TRAINED_PROJECT if path in _SHARE_TRAINED_PROJECT else path
+
+
+def start_rank(nodeid: str) -> int:
+    unit = work_unit(nodeid)
+    return LONGEST_FIRST.index(unit) if unit in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # stable: the tests of a file keep their order; every worker collects the same order
+    items.sort(key=lambda item: start_rank(item.nodeid))
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: unknown to a run without xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFixtureScheduling(LoadFileScheduling):
+        """`loadfile`, with the trained-project files as one unit, in collection order."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the longest-first order of the collection
+    return SharedFixtureScheduling(config, log)
