@@ -81,6 +81,10 @@ def test_the_finetuning_node_trains_federated_logs_each_round_and_registers_it(
     # the global model validated before the first round and after each
     assert curves["step"].tolist() == [0, 1, 2]
     assert curves["val_macro_f1"].notna().all() and curves["train_loss"].iloc[1:].notna().all()
+    # the result is the best validated round's global model, as a centralized run restores
+    scores = curves.set_index("step")["val_macro_f1"].loc[1:]
+    chosen = record["summary"]["chosen_round"]
+    assert chosen == scores.idxmax() and record["summary"]["last_val_macro_f1"] == scores.max()
 
     client = MlflowClient()
     history = client.get_metric_history(run.info.run_id, "federated.val_macro_f1")

@@ -53,3 +53,8 @@ def test_a_round_trains_local_epochs_whole_with_its_own_seed(base, tmp_path):
     assert first["budget_minutes"] is None and first["early_stopping_patience"] is None
     assert first["max_steps"] is None and not first["restore_best"]
     assert first["seed"] != second["seed"]
+    # the rounds share out one learning-rate schedule
+    finetuning = {**made.finetuning, "federated": {**made.finetuning["federated"], "rounds": 4}}
+    four = FederationSpec(base=made.base, classes=made.classes, finetuning=finetuning)
+    windows = [four.round_training(r, 0)["schedule_window"] for r in (1, 2, 3, 4)]
+    assert windows == [(0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0)]

@@ -34,6 +34,15 @@ def test_schedule_warms_up_then_decays():
     assert factor(55) < factor(30)
 
 
+def test_runs_over_windows_of_one_schedule_follow_it_step_by_step():
+    whole = lr_lambda(total=100, warmup_ratio=0.1, min_ratio=0.1)
+    quarters = [lr_lambda(25, 0.1, 0.1, (i / 4, (i + 1) / 4)) for i in range(4)]
+    pieced = [quarter(step) for quarter in quarters for step in range(25)]
+    assert pieced == pytest.approx([whole(step) for step in range(100)])
+    with pytest.raises(ValueError, match=r"training\.schedule_window"):
+        TrainConfig.from_dict({"epochs": 1, "schedule_window": [0.5, 0.5]})
+
+
 def test_gradient_accumulation_gives_the_same_model(packed, tokenizer):
     results = []
     for accumulation in (1, 4):

@@ -142,6 +142,11 @@ class RoundRecorder:
         if self.logger is not None:
             self.logger(step, metrics)
 
+    def chosen_round(self, round_number: int) -> None:
+        """The round whose global model is the result (the best validated one)."""
+        self.record["chosen_round"] = round_number
+        self.path.write_text(json.dumps(self.record, indent=1), encoding="utf-8")
+
     def close(self) -> None:
         if self.logger is not None:
             self.logger.flush()
@@ -150,7 +155,9 @@ class RoundRecorder:
 @server_app.main()
 def serve(grid: Grid, context: Context) -> None:
     """FedAvg for `rounds` rounds over every client, the global model validated before the
-    first round and after each; the final shared weights go to `out-dir/global.safetensors`."""
+    first round and after each; the result's shared weights go to `out-dir/global.safetensors`:
+    the best validated round's with `training.restore_best` (as in a centralized run), else
+    the last round's."""
     spec = FederationSpec.from_json(str(context.run_config["spec"]))
     out_dir = Path(str(context.run_config["out-dir"]))
     clients = int(context.run_config["clients"])
@@ -164,13 +171,17 @@ def serve(grid: Grid, context: Context) -> None:
     device = resolve_device(training.device)
     precision = resolve_precision(training.precision, device)
     recorder = RoundRecorder(out_dir, spec, clients)
+    best: dict[str, Any] = {"score": float("-inf"), "weights": None}
 
     def validate(round_number: int, arrays: ArrayRecord) -> MetricRecord:
-        load_shared(model, arrays.to_torch_state_dict())
+        weights = arrays.to_torch_state_dict()
+        load_shared(model, weights)
         objective = ClassificationObjective(model).to(device).eval()
         metrics = task.evaluate(objective, device, precision, training.eval_batch_size)
         model.cpu()
         recorder.global_metrics(round_number, metrics)
+        if round_number > 0 and metrics["val_macro_f1"] > best["score"]:
+            best.update(score=metrics["val_macro_f1"], weights=weights, round=round_number)
         return MetricRecord(metrics)
 
     strategy = FedAvg(
@@ -195,5 +206,9 @@ def serve(grid: Grid, context: Context) -> None:
             f"federated training finished {recorder.rounds_trained} of {federated['rounds']} "
             "rounds (no client update arrived in the others; see the SuperNode logs)"
         )
-    weights = {k: v.contiguous() for k, v in result.arrays.to_torch_state_dict().items()}
+    final = result.arrays.to_torch_state_dict()
+    if training.restore_best and best["weights"] is not None:  # as a centralized run does
+        final = best["weights"]
+        recorder.chosen_round(best["round"])
+    weights = {k: v.contiguous() for k, v in final.items()}
     save_file(weights, str(out_dir / GLOBAL_WEIGHTS))

@@ -102,8 +102,15 @@ def fit_federated(
     load_shared(model, load_file(str(out_dir / GLOBAL_WEIGHTS)))
     shutil.rmtree(work, ignore_errors=True)  # kept, with its logs, when the federation failed
     history = federation_history(rounds)
-    final = {k: v for k, v in history[-1].items() if k.startswith("val_")}
-    summary = {"rounds": float(federated.rounds), "clients": float(len(names)), "seconds": seconds}
+    chosen = int(rounds.get("chosen_round", history[-1]["step"]))
+    (row,) = [row for row in history if row["step"] == chosen]
+    final = {k: v for k, v in row.items() if k.startswith("val_")}
+    summary = {
+        "rounds": float(federated.rounds),
+        "clients": float(len(names)),
+        "seconds": seconds,
+        "chosen_round": float(chosen),
+    }
     result = TrainResult(
         model=model,
         history=history,

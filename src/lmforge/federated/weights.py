@@ -64,8 +64,11 @@ class FederationSpec:
         return int(self.finetuning["training"]["seed"])
 
     def round_training(self, round_number: int, client: int) -> dict[str, Any]:
-        """A client's training parameters for one round (its own shuffling seed)."""
-        local_epochs = self.finetuning["federated"]["local_epochs"]
+        """A client's training parameters for one round: its own shuffling seed, and the
+        round's share of one learning-rate schedule over all rounds (warmup in the first,
+        decay to the end of the last, as in a centralized run of rounds x local epochs)."""
+        federated = self.finetuning["federated"]
+        local_epochs, rounds = federated["local_epochs"], int(federated["rounds"])
         seed = self.seed + 1000 * round_number + client
         every = 10**9  # no evaluation or checkpoint inside a round
         return {
@@ -75,6 +78,7 @@ class FederationSpec:
             "seed": seed,
             "eval_every": every,
             "checkpoint_every": every,
+            "schedule_window": ((round_number - 1) / rounds, round_number / rounds),
         }
 
 

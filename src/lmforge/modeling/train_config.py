@@ -23,6 +23,9 @@ class TrainConfig:
     betas: tuple[float, float] = (0.9, 0.98)
     warmup_ratio: float = 0.06
     min_lr_ratio: float = 0.1
+    # the part of one warmup-and-decay schedule this run covers: (0, 1) all of it; a federated
+    # round r of R covers ((r-1)/R, r/R), so the rounds follow one schedule like a central run
+    schedule_window: tuple[float, float] = (0.0, 1.0)
     max_grad_norm: float = 1.0
     log_every: int = 10
     eval_every: int = 100
@@ -45,8 +48,15 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"Unknown training parameters: {unknown}")
         values = dict(params)
-        if "betas" in values:
-            values["betas"] = tuple(values["betas"])
+        for key in ("betas", "schedule_window"):
+            if key in values:
+                values[key] = tuple(values[key])
+        start, end = values.get("schedule_window", (0.0, 1.0))
+        if not 0.0 <= start < end <= 1.0:
+            raise ValueError(
+                "training.schedule_window must satisfy 0 <= start < end <= 1, got "
+                f"{values['schedule_window']}"
+            )
         return cls(**values)
 
     def total_steps(self, steps_per_epoch: int) -> int:

@@ -69,10 +69,20 @@ class TrainResult:
     privacy: dict[str, Any] | None = None  # the DP guarantee of a private run
 
 
-def lr_lambda(total: int, warmup_ratio: float, min_ratio: float):
-    warmup = max(1, round(total * warmup_ratio)) if warmup_ratio > 0 else 0
+def lr_lambda(
+    total: int, warmup_ratio: float, min_ratio: float, window: tuple[float, float] = (0.0, 1.0)
+):
+    """Linear warmup then cosine decay to `min_ratio`. A run covering only the `window` part
+    of a longer schedule (a federated round) takes that part: its `total` steps are the
+    window's share of the whole schedule's."""
+    start, end = window
+    span = max(1, round(total / (end - start)))  # the whole schedule, in this run's steps
+    offset = round(start * span)
+    warmup = max(1, round(span * warmup_ratio)) if warmup_ratio > 0 else 0
+    total = span
 
     def factor(step: int) -> float:
+        step += offset
         if step < warmup:
             return (step + 1) / warmup
         progress = (step - warmup) / max(1, total - warmup)
@@ -241,7 +251,12 @@ class _Trainer:
     def _scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
         return torch.optim.lr_scheduler.LambdaLR(
             self.optimizer,
-            lr_lambda(self.total, self.config.warmup_ratio, self.config.min_lr_ratio),
+            lr_lambda(
+                self.total,
+                self.config.warmup_ratio,
+                self.config.min_lr_ratio,
+                self.config.schedule_window,
+            ),
         )
 
     def _fit_budget(self, minutes: float) -> int:
