@@ -1,7 +1,7 @@
 """What differential privacy costs: macro-F1 of private vs non-private fine-tuning, built-in data.
 
     python benchmarks/privacy.py [--epsilon 8] [--strategies full,head,lora] [--batch-size 256]
-                                 [--epochs 20] [--keep DIR]
+                                 [--epochs 20] [--lr LR] [--set lora.r=2 ...] [--keep DIR]
 
 One real `kedro run --pipelines data_processing,pretraining` (the defaults) in a temporary copy
 of the project, then, from that pretrained model, fine-tuning with each strategy without
@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -40,6 +42,14 @@ def main() -> None:
     parser.add_argument("--strategies", default="full,head,lora")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--epochs", type=float, default=20)
+    parser.add_argument("--lr", type=float, default=None, help="instead of the strategy's rate")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a `finetuning` parameter for every run, e.g. lora.r=2 (the value is YAML)",
+    )
     parser.add_argument("--keep", default=None, help="work in this folder and keep it")
     args = parser.parse_args()
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="lmforge-privacy-"))
@@ -59,10 +69,17 @@ def main() -> None:
         epochs=args.epochs,
         early_stopping_patience=None,
     )
+    for item in args.set:
+        key, value = item.split("=", 1)
+        *parents, leaf = key.split(".")
+        node = base
+        for part in parents:
+            node = node[part]
+        node[leaf] = yaml.safe_load(value)
     init = ModelRef(str(project / "data/06_models/pretrained"))
     print(
         f"{len(train)} training rows, {len(test)} test rows, batch {args.batch_size}, "
-        f"{args.epochs:g} epochs, ε = {args.epsilon}"
+        f"{args.epochs:g} epochs, ε = {args.epsilon}, {' '.join(args.set) or 'defaults'}"
     )
     print(
         f"{'strategy':8s} {'lr':>6s} {'private':>7s} {'macro-F1':>8s} {'ε spent':>7s} {'min':>5s}"
@@ -72,7 +89,7 @@ def main() -> None:
         # non-private at the strategy's rate and at a third of it (the better one counts: a
         # rate tuned for noisy gradients can be too high without noise), then private
         for private, scale in ((False, 1.0), (False, 1 / 3), (True, 1.0)):
-            lr = LEARNING_RATES[strategy] * scale
+            lr = (args.lr or LEARNING_RATES[strategy]) * scale
             params = copy.deepcopy(base)
             params["strategy"] = strategy
             params["training"]["lr"] = lr
