@@ -137,15 +137,18 @@ class RoundRecorder:
         self._emit(self.rounds_trained, emitted)
         return aggregate_metricrecords(replies, weighted_by)
 
-    def _emit(self, step: int, metrics: dict[str, float]) -> None:
+    def _save(self) -> None:
         self.path.write_text(json.dumps(self.record, indent=1), encoding="utf-8")
+
+    def _emit(self, step: int, metrics: dict[str, float]) -> None:
+        self._save()
         if self.logger is not None:
             self.logger(step, metrics)
 
     def chosen_round(self, round_number: int) -> None:
         """The round whose global model is the result (the best validated one)."""
         self.record["chosen_round"] = round_number
-        self.path.write_text(json.dumps(self.record, indent=1), encoding="utf-8")
+        self._save()
 
     def close(self) -> None:
         if self.logger is not None:

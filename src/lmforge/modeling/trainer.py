@@ -79,13 +79,12 @@ def lr_lambda(
     span = max(1, round(total / (end - start)))  # the whole schedule, in this run's steps
     offset = round(start * span)
     warmup = max(1, round(span * warmup_ratio)) if warmup_ratio > 0 else 0
-    total = span
 
     def factor(step: int) -> float:
         step += offset
         if step < warmup:
             return (step + 1) / warmup
-        progress = (step - warmup) / max(1, total - warmup)
+        progress = (step - warmup) / max(1, span - warmup)
         return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
     return factor
