@@ -72,3 +72,20 @@ def test_electra_pretraining_keeps_the_discriminator(tmp_path, params):
     ]
     assert curves["val_rtd_accuracy"].notna().sum() == 3  # steps 0, 2 and 4
     assert metrics["final_val_perplexity"]["value"] > 1
+
+
+def test_pretraining_is_planned_in_passes_over_the_corpus(tmp_path, params):
+    """`max_steps: null` + `epochs`: the steps follow the corpus (conf/base's default plan)."""
+
+    def steps(n_documents: int, epochs: int) -> int:
+        training = {**params["pretraining"]["training"], "max_steps": None, "epochs": epochs}
+        settings = {**params["pretraining"], "training": {**training, "eval_every": 1000}}
+        folder = tmp_path / f"docs{n_documents}_epochs{epochs}"
+        folder.mkdir()
+        _, curves, _ = pretrain(folder, n_documents, settings, "model")
+        return int(curves["step"].max())
+
+    one_pass = steps(100, 1)
+    assert one_pass > 1
+    assert steps(100, 2) == 2 * one_pass
+    assert steps(300, 1) > 2 * one_pass  # three times the text: about three times the steps
