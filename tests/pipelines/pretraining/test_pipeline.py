@@ -1,5 +1,5 @@
-"""The `pretraining` pipeline from the packaged MiniLM: continued pretraining, and the
-`--env minilm` switch that keeps the checkpoint as it is."""
+"""The `pretraining` nodes: continued pretraining of the packaged MiniLM, the `--env minilm`
+switch that keeps the checkpoint as it is, ELECTRA, and the plan in passes over the corpus."""
 
 import pytest
 import torch
