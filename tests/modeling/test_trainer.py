@@ -7,7 +7,13 @@ import torch
 
 from lmforge.modeling.model import build_classifier
 from lmforge.modeling.tasks import ClassificationTask
-from lmforge.modeling.trainer import TrainConfig, build_optimizer, lr_lambda, train
+from lmforge.modeling.trainer import (
+    TrainConfig,
+    build_optimizer,
+    lr_lambda,
+    replanned_steps,
+    train,
+)
 from tests.modeling.conftest import lm_task, tiny_lm
 from tests.modeling.train_script import launch
 
@@ -83,6 +89,35 @@ def test_a_time_budget_caps_the_planned_steps(tokenizer, packed):
         TrainConfig(max_steps=10_000, budget_minutes=0.02, eval_every=10_000, **FAST),
     )
     assert 1 <= slow.steps < 10_000
+
+
+def test_a_budget_run_replans_at_the_pace_it_measures(tokenizer, packed, monkeypatch):
+    """The first plan trusts a bare-step timing (here: 1 ms, 1,200 steps in 1.2 s); steps that
+    really take over 30 ms (a slow logger) make the run re-plan at its first evaluation, and
+    the shortened schedule still decays to its floor."""
+    monkeypatch.setattr("lmforge.modeling.trainer._seconds_per_step", lambda *a, **k: 1e-3)
+    config = TrainConfig(
+        max_steps=10_000,
+        budget_minutes=0.02,
+        eval_every=5,
+        min_lr_ratio=0.1,
+        **{**FAST, "log_every": 1},
+    )
+    result = train(
+        tiny_lm(tokenizer),
+        lm_task(packed, tokenizer),
+        config,
+        callbacks=[lambda step, metrics: time.sleep(0.03)],
+    )
+    assert 5 < result.steps < 100
+    lrs = [row["lr"] for row in result.history if "lr" in row]
+    assert lrs[-1] == pytest.approx(config.lr * 0.1)
+
+
+def test_replanning_fits_the_budget_within_the_ceiling():
+    assert replanned_steps(done=10, elapsed=2.0, budget_seconds=10.0, ceiling=1000) == 50
+    assert replanned_steps(done=10, elapsed=2.0, budget_seconds=1000.0, ceiling=80) == 80
+    assert replanned_steps(done=10, elapsed=20.0, budget_seconds=10.0, ceiling=1000) == 11
 
 
 def classification_task(seed=0, n=64):

@@ -29,8 +29,8 @@ RAW_COLUMNS = ("text", "label", "split", "source")
 class BuiltinConfig:
     """Size and mix of the builtin corpus."""
 
-    n_documents: int = 24_000
-    labeled_fraction: float = 0.1
+    n_documents: int = 18_000
+    labeled_fraction: float = 0.13
     chinese_fraction: float = 0.4
     dirty_fraction: float = 0.05
     class_weights: tuple[float, float, float] = (0.35, 0.25, 0.40)  # negative, neutral, positive

@@ -154,6 +154,13 @@ def _seconds_per_step(
     return min(timings)  # the machine's speed; a transient load only lengthens some steps
 
 
+def replanned_steps(done: int, elapsed: float, budget_seconds: float, ceiling: int) -> int:
+    """The total steps that end a run at its time budget, at the pace of its first `done` steps
+    (`elapsed` seconds, evaluations and checkpoints included): at least one more step, at most
+    `ceiling` (the plan without a budget)."""
+    return max(done + 1, min(ceiling, int(budget_seconds * done / elapsed)))
+
+
 def _micro_batches(
     batch: dict[str, torch.Tensor], ctx: distributed.DistContext, accum: int
 ) -> list[dict[str, torch.Tensor]]:
@@ -219,6 +226,7 @@ class _Trainer:
         self.objective = task.objective(model).to(self.device)
         self.model = model
         self.total = config.total_steps(task.steps_per_epoch(config.batch_size))
+        self.unbudgeted_total = self.total
         if config.budget_minutes:
             self.total = self._fit_budget(config.budget_minutes)
         self.optimizer = build_optimizer(model, config)
@@ -248,14 +256,13 @@ class _Trainer:
             self.wrapped, self.optimizer = self.private.attach(self.objective, self.optimizer)
 
     def _scheduler(self) -> torch.optim.lr_scheduler.LambdaLR:
+        """The schedule over `self.total` steps, read at every step: a re-plan reshapes it."""
+        config = self.config
         return torch.optim.lr_scheduler.LambdaLR(
             self.optimizer,
-            lr_lambda(
-                self.total,
-                self.config.warmup_ratio,
-                self.config.min_lr_ratio,
-                self.config.schedule_window,
-            ),
+            lambda step: lr_lambda(
+                self.total, config.warmup_ratio, config.min_lr_ratio, config.schedule_window
+            )(step),
         )
 
     def _fit_budget(self, minutes: float) -> int:
@@ -275,6 +282,27 @@ class _Trainer:
                 self.total,
             )
         return int(distributed.broadcast(self.ctx, planned))
+
+    def _replan(self, elapsed: float) -> None:
+        """Re-plan a budgeted run at the pace measured so far: the first plan times bare steps
+        (the fastest of five), not evaluations, checkpoints or a machine that slows down.
+        A private run keeps the plan its noise was calibrated to, a resumed one its
+        checkpoint's."""
+        budget = self.config.budget_minutes
+        if not budget or self.private is not None or self.resumed_from is not None:
+            return
+        total = self.total
+        if self.ctx.is_main:
+            total = replanned_steps(self.progress.step, elapsed, budget * 60, self.unbudgeted_total)
+            if total != self.total:
+                logger.info(
+                    "Budget %.1f min at %.3f s/step so far: %d steps (was %d)",
+                    budget,
+                    elapsed / self.progress.step,
+                    total,
+                    self.total,
+                )
+        self.total = int(distributed.broadcast(self.ctx, total))
 
     # ---- checkpoints -------------------------------------------------------------------------
     def _resume(self) -> int | None:
@@ -395,6 +423,7 @@ class _Trainer:
     # ---- the loop ----------------------------------------------------------------------------
     def run(self) -> TrainResult:
         config, ctx, progress = self.config, self.ctx, self.progress
+        started = time.perf_counter()
         self.objective.train()
         if progress.step == 0 and not progress.last_eval:
             self._evaluate()
@@ -459,6 +488,9 @@ class _Trainer:
             ):
                 self._checkpoint()
                 window_start = time.perf_counter()
+            if progress.step % config.eval_every == 0 and progress.step < self.total:
+                self._replan(time.perf_counter() - started)
+                bar.total = self.total
         bar.close()
         self._restore_best()
         if self.private is not None:
