@@ -31,7 +31,7 @@ def test_another_seed_gives_another_corpus():
 
 def test_size_mix_and_columns(corpus):
     assert list(corpus.columns) == ["text", "label", "split", "source"]
-    assert len(corpus) >= 20_000
+    assert len(corpus) == BuiltinConfig().n_documents >= 10_000
     labeled = corpus["label"].notna().mean()
     assert 0.05 < labeled < 0.5  # most documents are unlabeled
     chinese = corpus["text"].str.contains(r"[\u4e00-\u9fff]", regex=True).mean()

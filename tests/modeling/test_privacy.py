@@ -67,7 +67,9 @@ def splits(texts):
 
 
 def batch_of(tokenizer, texts, labels):
-    encoded = tokenizer(texts, padding=True, return_tensors="pt")
+    encoded = tokenizer(
+        texts, padding=True, truncation=True, max_length=TINY.max_length, return_tensors="pt"
+    )
     return {
         "input_ids": encoded["input_ids"],
         "attention_mask": encoded["attention_mask"],
