@@ -16,6 +16,7 @@ import copy
 import logging
 import math
 import os
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -128,8 +129,9 @@ def _seconds_per_step(
     privacy: PrivacyConfig | None = None,
     steps: int = 5,
 ) -> float:
-    """Wall time of an optimizer step (the fastest of `steps`), measured on a throwaway copy:
-    the real model, optimizer and random state are untouched. A private run is timed with its
+    """Wall time of an optimizer step (the median of `steps`), measured on a throwaway copy
+    with batches spread over the first epoch (length-bucketed batches differ in cost): the real
+    model, optimizer and random state are untouched. A private run is timed with its
     per-sample gradients, clipping and noise."""
     trial: nn.Module = copy.deepcopy(objective).train()
     optimizer = build_optimizer(trial.model, replace(config, lr=0.0))
@@ -138,9 +140,10 @@ def _seconds_per_step(
             trial, optimizer, 1.0, privacy.max_grad_norm, config.batch_size
         )
     timings = []
+    stride = max(1, task.steps_per_epoch(config.batch_size) // (steps + 2))
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         for step in range(steps + 2):
-            batch = task.global_batch(step, config.batch_size)
+            batch = task.global_batch(step * stride, config.batch_size)
             start = time.perf_counter()
             with autocast(device, precision):
                 loss = trial(**to_device(batch, device)) / normalizer(batch)
@@ -151,7 +154,7 @@ def _seconds_per_step(
                 torch.cuda.synchronize(device)
             if step >= 2:  # the first steps warm up (allocations, thread pools)
                 timings.append(time.perf_counter() - start)
-    return min(timings)  # the machine's speed; a transient load only lengthens some steps
+    return statistics.median(timings)
 
 
 def replanned_steps(done: int, elapsed: float, budget_seconds: float, ceiling: int) -> int:
@@ -284,8 +287,8 @@ class _Trainer:
         return int(distributed.broadcast(self.ctx, planned))
 
     def _replan(self, elapsed: float) -> None:
-        """Re-plan a budgeted run at the pace measured so far: the first plan times bare steps
-        (the fastest of five), not evaluations, checkpoints or a machine that slows down.
+        """Re-plan a budgeted run at the pace measured so far: the first plan times five bare
+        steps, not evaluations, checkpoints or a machine that slows down.
         A private run keeps the plan its noise was calibrated to, a resumed one its
         checkpoint's."""
         budget = self.config.budget_minutes
