@@ -70,9 +70,14 @@ def test_a_misspelled_key_is_named_with_its_origin_and_the_closest_key(pipeline)
         ),
         ("compression.variants", ["int8", "int4"], "compression.variants"),
         ("compression.distillation.student.n_layers", 0, "student.n_layers` (in --params)"),
+        (
+            "finetuning.training.ema_decay",
+            1.0,
+            "ema_decay` (in --params): Input should be less than 1",
+        ),
     ],
 )
-def test_bad_compression_settings_are_named(key, value, message):
+def test_out_of_range_settings_are_named(key, value, message):
     runtime = _nest({key: value})
     params = load_parameters("test")
     _merge(params, runtime)

@@ -243,7 +243,8 @@ class Interrupt(Exception):
 
 
 def test_a_resumed_private_run_matches_an_uninterrupted_one(tmp_path, tokenizer, splits):
-    """Same Poisson batches (seeded by step) and the same noise (RNG state in the checkpoint)."""
+    """Same Poisson batches (seeded by step), the same noise (RNG state in the checkpoint) and
+    the same average of the noisy weights (`ema_decay`, in the checkpoint too)."""
     from lmforge.modeling.classification import classification_task
     from lmforge.modeling.trainer import train
 
@@ -256,6 +257,7 @@ def test_a_resumed_private_run_matches_an_uninterrupted_one(tmp_path, tokenizer,
         checkpoint_every=2,
         progress_bar=False,
         restore_best=False,
+        ema_decay=0.8,
     )
     privacy = PrivacyConfig(**PRIVATE)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from annotated_types import Interval
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class TrainConfig:
     # round r of R covers ((r-1)/R, r/R), so the rounds follow one schedule like a central run
     schedule_window: tuple[float, float] = (0.0, 1.0)
     max_grad_norm: float = 1.0
+    # evaluate, keep and return a moving average of the weights (weight_average.py)
+    ema_decay: Annotated[float, Interval(gt=0.0, lt=1.0)] | None = None
     log_every: int = 10
     eval_every: int = 100
     eval_batch_size: int = 64
@@ -57,6 +61,9 @@ class TrainConfig:
                 "training.schedule_window must satisfy 0 <= start < end <= 1, got "
                 f"{values['schedule_window']}"
             )
+        decay = values.get("ema_decay")
+        if decay is not None and not 0.0 < decay < 1.0:
+            raise ValueError(f"training.ema_decay must be in (0, 1) or null, got {decay}")
         return cls(**values)
 
     def total_steps(self, steps_per_epoch: int) -> int:

@@ -50,6 +50,7 @@ from lmforge.modeling.train_config import (
     TrainConfig,
     check_compatible,
 )
+from lmforge.modeling.weight_average import WeightAverage
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +239,7 @@ class _Trainer:
             CheckpointManager(checkpoint_root, config.keep_checkpoints) if checkpoint_root else None
         )
         self.progress = _Progress()
+        self.average = WeightAverage(model, config.ema_decay) if config.ema_decay else None
         self._best_in_memory: dict[str, torch.Tensor] | None = None
         wrapped: nn.Module = self.objective
         if self.ctx.enabled:
@@ -320,6 +322,8 @@ class _Trainer:
             self.scheduler = self._scheduler()
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
+        if self.average is not None:
+            self.average.load_state_dict(state["weight_average"])
         rng = state["rng"]
         _set_rng_state(rng[self.ctx.rank] if self.ctx.rank < len(rng) else rng[0])
         self.progress = _Progress(
@@ -355,6 +359,7 @@ class _Trainer:
                     "stopped": progress.stopped,
                     "optimizer": self.optimizer.state_dict(),
                     "scheduler": self.scheduler.state_dict(),
+                    "weight_average": self.average.state_dict() if self.average else None,
                     "rng": rng,
                 },
             )
@@ -372,31 +377,40 @@ class _Trainer:
         """Evaluate on rank 0; returns whether to stop early (agreed by every rank)."""
         stop = False
         if self.ctx.is_main:
-            self.objective.eval()
-            metrics = self.task.evaluate(
-                self.objective, self.device, self.precision, self.config.eval_batch_size
-            )
-            self.objective.train()
-            if self.private is not None:
-                metrics["epsilon"] = self.private.epsilon(self.progress.step)
-            value = metrics[self.task.monitor]
-            if self.progress.improved(value, self.task.mode):
-                self.progress.best, self.progress.bad_evals = value, 0
-                self._save_best()
-            else:
-                self.progress.bad_evals += 1
-            patience = self.config.early_stopping_patience
-            stop = patience is not None and self.progress.bad_evals >= patience
-            self.progress.last_eval = metrics
-            self._record({"step": self.progress.step, **metrics})
-            if stop:
-                logger.info(
-                    "Early stopping at step %d: %s has not improved for %d evaluations",
-                    self.progress.step,
-                    self.task.monitor,
-                    patience,
-                )
+            with self._averaged():  # the average is what is evaluated, kept and returned
+                stop = self._evaluate_here()
         return bool(distributed.broadcast(self.ctx, stop))
+
+    def _averaged(self) -> contextlib.AbstractContextManager:
+        return self.average.applied() if self.average else contextlib.nullcontext()
+
+    def _evaluate_here(self) -> bool:
+        """One evaluation (rank 0): record it, keep the best weights; whether to stop."""
+        self.objective.eval()
+        metrics = self.task.evaluate(
+            self.objective, self.device, self.precision, self.config.eval_batch_size
+        )
+        self.objective.train()
+        if self.private is not None:
+            metrics["epsilon"] = self.private.epsilon(self.progress.step)
+        value = metrics[self.task.monitor]
+        if self.progress.improved(value, self.task.mode):
+            self.progress.best, self.progress.bad_evals = value, 0
+            self._save_best()
+        else:
+            self.progress.bad_evals += 1
+        patience = self.config.early_stopping_patience
+        stop = patience is not None and self.progress.bad_evals >= patience
+        self.progress.last_eval = metrics
+        self._record({"step": self.progress.step, **metrics})
+        if stop:
+            logger.info(
+                "Early stopping at step %d: %s has not improved for %d evaluations",
+                self.progress.step,
+                self.task.monitor,
+                patience,
+            )
+        return stop
 
     def _record(self, row: dict[str, float]) -> None:
         self.progress.history.append(row)
@@ -410,7 +424,7 @@ class _Trainer:
                 k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()
             }
 
-    def _restore_best(self) -> None:
+    def _restore_best(self) -> bool:
         restored = False
         if self.ctx.is_main and self.config.restore_best:
             if self.manager is not None:
@@ -422,6 +436,7 @@ class _Trainer:
             logger.info(
                 "Restored the best weights (%s = %.4f)", self.task.monitor, self.progress.best
             )
+        return restored
 
     # ---- the loop ----------------------------------------------------------------------------
     def run(self) -> TrainResult:
@@ -453,6 +468,8 @@ class _Trainer:
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
             progress.step += 1
+            if self.average is not None:
+                self.average.update(progress.step)
             window_steps += 1
             if batch is not None:
                 n_tokens = int(batch["input_ids"].numel())
@@ -495,7 +512,8 @@ class _Trainer:
                 self._replan(time.perf_counter() - started)
                 bar.total = self.total
         bar.close()
-        self._restore_best()
+        if not self._restore_best() and self.average is not None:
+            self.average.copy_to_model()
         if self.private is not None:
             self.private.detach(self.model)
         summary = {

@@ -41,7 +41,7 @@ def from_dataclass(cls: type, name: str) -> type[Strict]:
     """A `Strict` model with the fields (names and types) of a dataclass such as `TrainConfig`,
     so the field list lives once. Every field is optional here: the dataclass keeps the
     library defaults for keys a configuration leaves out."""
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)  # keeps range constraints
     fields = {f.name: (hints[f.name] | None, None) for f in dataclasses.fields(cls)}
     return create_model(name, __base__=Strict, **fields)
 
