@@ -10,8 +10,10 @@ DP-SGD at ε = `--epsilon` (`finetuning.privacy`, Opacus, accountant prv) — wi
 (batch size, epochs; no time budget, so all take the same optimizer steps whatever the
 machine's load), all on the original labeled rows (a
 private run leaves augmented copies out: the guarantee is per row), scored on the same test
-split. DP-SGD wants large batches (the noise is divided by the batch size) and, with Adam,
-a higher learning rate for the few trainable weights of `head` / `lora`: the defaults below.
+split. Every run starts from `conf/private`'s fine-tuning settings (LoRA rank 2, no dropout;
+privacy switched per run). DP-SGD wants large batches (the noise is divided by the batch size)
+and, with Adam, a higher learning rate for the few trainable weights of `head` / `lora`: the
+defaults below.
 Target (issue): LoRA at ε = 8 within 5 macro-F1 points of non-private LoRA.
 """
 
@@ -61,7 +63,7 @@ def main() -> None:
     train, validation, test = primary_splits(project)
     train = train[~train["augmented"]]
     classes = sorted(test["label"].unique().tolist())
-    base = load_parameters()["finetuning"]
+    base = load_parameters("private")["finetuning"]  # the recipe of `kedro run --env private`
     base["training"].update(
         budget_minutes=None,
         progress_bar=False,

@@ -70,6 +70,7 @@ def test_a_misspelled_key_is_named_with_its_origin_and_the_closest_key(pipeline)
         ),
         ("compression.variants", ["int8", "int4"], "compression.variants"),
         ("compression.distillation.student.n_layers", 0, "student.n_layers` (in --params)"),
+        ("finetuning.dropout", 1.0, "dropout` (in --params): Input should be less than 1"),
         (
             "finetuning.training.ema_decay",
             1.0,

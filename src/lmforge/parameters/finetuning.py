@@ -3,7 +3,9 @@ conf/base/parameters_finetuning.yml)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from annotated_types import Interval
 
 from lmforge.federated.config import FederatedConfig, federated_problems
 from lmforge.modeling.train_config import (
@@ -39,6 +41,7 @@ class HeadWarmup(Strict):
 class Finetuning(Strict):
     init_from: str
     strategy: Literal["full", "head", "lora"]
+    dropout: Annotated[float, Interval(ge=0.0, lt=1.0)] | None
     freeze_layers: int
     class_weighted_loss: bool
     no_pretrain_baseline: bool
