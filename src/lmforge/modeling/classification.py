@@ -319,6 +319,7 @@ def fit_from(
         settings = FinetuneSettings.from_params(finetuning)
         training = finetuning["training"]
         origin = {"init": path_md5(init.path) or init.location, "settings": settings.__dict__}
-    fingerprint = {**origin, "data": frame_fingerprint(train, validation), "classes": classes}
+    data = frame_fingerprint(train, validation)
+    fingerprint = {**origin, "dropout": dropout, "data": data, "classes": classes}
     args = (train, validation, classes, settings, training, stage, fingerprint, checkpoint_root)
     return fit_classifier(model, tokenizer, *args), settings
