@@ -76,6 +76,11 @@ def test_a_misspelled_key_is_named_with_its_origin_and_the_closest_key(pipeline)
             1.0,
             "ema_decay` (in --params): Input should be less than 1",
         ),
+        (
+            "augmentation.max_labeled_rows",
+            0,
+            "max_labeled_rows` (in --params): Input should be greater than or equal to 1",
+        ),
     ],
 )
 def test_out_of_range_settings_are_named(key, value, message):

@@ -3,6 +3,7 @@ import pandas as pd
 from lmforge.data.augmentation import (
     AugmentationParams,
     augment_frame,
+    augment_training_rows,
     join_units,
     split_units,
 )
@@ -24,3 +25,16 @@ def test_augmentation_is_seeded_flagged_and_keeps_labels():
     assert (first["text"] != frame["text"].repeat(3).to_numpy()).any()
     chinese = first.iloc[3:]["text"]
     assert not chinese.str.contains(" ").any()  # character-level edits keep CJK unspaced
+
+
+def test_only_a_training_split_within_max_labeled_rows_gets_copies(caplog):
+    frame = pd.DataFrame({"text": [f"review number {i} was fine" for i in range(4)],
+                          "label": ["positive"] * 4})
+    at_the_cap = augment_training_rows(frame, [], AugmentationParams(max_labeled_rows=4))
+    assert at_the_cap["augmented"].sum() >= 3  # a copy that collides with a text is dropped
+    with caplog.at_level("INFO", logger="lmforge.data.augmentation"):
+        above = augment_training_rows(frame, [], AugmentationParams(max_labeled_rows=3))
+    assert len(above) == 4 and not above["augmented"].any()
+    assert "augmentation.max_labeled_rows=3" in caplog.text
+    unlimited = augment_training_rows(frame, [], AugmentationParams(max_labeled_rows=None))
+    assert unlimited["augmented"].sum() >= 3

@@ -3,7 +3,9 @@ conf/base/parameters_data_processing.yml)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from annotated_types import Interval
 
 from lmforge.data.builtin import BuiltinConfig
 from lmforge.parameters import Strict, from_dataclass
@@ -51,6 +53,7 @@ class Augmentation(Strict):
     swap_prob: float
     insert_prob: float
     seed: int
+    max_labeled_rows: Annotated[int, Interval(ge=1)] | None
 
 
 class Reporting(Strict):
