@@ -309,7 +309,7 @@ def fit_from(
         end_on_the_last_text_token(outcome.model, tokenizer)
         return outcome, FinetuneSettings.from_params(finetuning)
     if random_weights:
-        model = build_classifier(None, classes, init.config(), seed, dropout)
+        model = build_classifier(None, classes, init.config(), seed=seed, dropout=dropout)
         params = {**finetuning, "strategy": "full", "head_warmup": {}}
         settings = FinetuneSettings.from_params(params)
         training = {**finetuning["training"], "layer_lr_decay": 1.0}
