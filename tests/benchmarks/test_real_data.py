@@ -69,6 +69,13 @@ def test_a_malformed_ratings_line_is_named(tmp_path):
         real_data.vader_movie_sentences(sdist)
 
 
+def test_an_sdist_without_the_ratings_is_named(tmp_path):
+    path = tmp_path / real_data.VADER_SDIST
+    path.write_bytes(_tar_bytes({"vaderSentiment-3.3.2/setup.py": b""}))
+    with pytest.raises(ValueError, match=r"no additional_resources/hutto_ICWSM_2014\.tar\.gz"):
+        real_data.vader_movie_sentences(path)
+
+
 def test_the_corpus_files_hold_every_split_and_the_rest_as_unlabeled_text(tmp_path, monkeypatch):
     monkeypatch.setattr(real_data, "SIZES", {"train": 3, "validation": 1, "test": 2})
     rows = [
