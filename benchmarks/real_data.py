@@ -110,9 +110,14 @@ def vader_movie_sentences(sdist: Path) -> list[tuple[str, str]]:
         if not line.strip():
             continue
         fields = line.split("\t")
-        if len(fields) != 3:
-            raise ValueError(f"{VADER_MOVIES} line {number}: expected 3 tab-separated fields")
-        rating, text = float(fields[1]), fields[2].strip()
+        try:
+            rating, text = float(fields[1]), fields[2].strip()
+            if len(fields) != 3:
+                raise ValueError
+        except (ValueError, IndexError):
+            raise ValueError(
+                f"{VADER_MOVIES} line {number}: expected an id, a rating and a text, tab-separated"
+            ) from None
         if rating != 0 and text and text not in seen:
             seen.add(text)
             rows.append((text, "positive" if rating > 0 else "negative"))

@@ -8,6 +8,7 @@ import io
 import tarfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,9 +64,10 @@ def test_movie_sentences_are_labeled_by_the_sign_of_their_mean_rating(tmp_path):
     ]
 
 
-def test_a_malformed_ratings_line_is_named(tmp_path):
-    sdist = _sdist(tmp_path, "1\t1.0\tfine\r\n2\tno rating here\r\n")
-    with pytest.raises(ValueError, match=r"movieReviewSnippets_GroundTruth.txt line 2"):
+@pytest.mark.parametrize("bad_line", ["2\tno rating here", "2\tfour\ta text", "2\t1.0\ta\tb"])
+def test_a_malformed_ratings_line_is_named(tmp_path, bad_line):
+    sdist = _sdist(tmp_path, f"1\t1.0\tfine\r\n{bad_line}\r\n")
+    with pytest.raises(ValueError, match=r"movieReviewSnippets_GroundTruth\.txt line 2"):
         real_data.vader_movie_sentences(sdist)
 
 
@@ -82,8 +84,6 @@ def test_the_corpus_files_hold_every_split_and_the_rest_as_unlabeled_text(tmp_pa
         (f"sentence {i}\nwith a line break", "positive" if i % 2 else "negative") for i in range(8)
     ]
     labeled, unlabeled = real_data.write_corpus(tmp_path, rows)
-    import pandas as pd
-
     frame = pd.read_csv(labeled)
     assert frame["split"].value_counts().to_dict() == {"train": 3, "test": 2, "validation": 1}
     texts = unlabeled.read_text(encoding="utf-8").split("\n")
