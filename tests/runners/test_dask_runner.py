@@ -65,6 +65,10 @@ def test_gpu_nodes_run_on_the_gpu_worker_and_log_into_one_run(cluster, project):
     # logging from the workers landed in the driver's run
     assert "pretraining.val_loss" in run.data.metrics and "test.macro_f1" in run.data.metrics
     assert "pretraining.objective" in run.data.params  # parameters logged by the driver
+    # the workers deleted the finished runs' checkpoints once the models were saved
+    checkpoints = project / "data/06_models/checkpoints"
+    assert {p.name for p in checkpoints.iterdir()} >= {"pretraining", "finetuning"}
+    assert [p for p in checkpoints.glob("*/*") if p.is_dir()] == []
 
 
 def test_a_failing_node_stops_the_run_and_leaves_no_output(cluster, project):
