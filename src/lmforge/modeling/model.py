@@ -118,8 +118,11 @@ def pretrained_part(model: nn.Module) -> PreTrainedModel:
     return getattr(model, "discriminator", model)
 
 
-def load_language_model(objective: str, location: str, seed: int = 0) -> PreTrainedModel:
-    """An existing checkpoint with a language-model head (seeded random when it had none)."""
+def load_language_model(
+    objective: str, location: str, seed: int = 0
+) -> tuple[PreTrainedModel, set[str]]:
+    """An existing checkpoint with a language-model head, and the names of the parameters the
+    checkpoint did not have (a head it lacked, drawn at random from `seed`)."""
     if objective == "electra":
         raise ValueError(
             f"pretraining.objective=electra trains from scratch (init_from: scratch), not from "
@@ -127,7 +130,9 @@ def load_language_model(objective: str, location: str, seed: int = 0) -> PreTrai
         )
     auto = AutoModelForMaskedLM if objective == "mlm" else AutoModelForCausalLM
     torch.manual_seed(seed)
-    return auto.from_pretrained(resolve_location(location))
+    model, info = auto.from_pretrained(resolve_location(location), output_loading_info=True)
+    missing = set(info["missing_keys"])
+    return model, {name for name, _ in model.named_parameters() if name in missing}
 
 
 def load_base_model(location: str) -> PreTrainedModel:

@@ -7,11 +7,11 @@ in any script, ever becomes `[UNK]`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from tokenizers import trainers as tk_trainers
-from transformers import PreTrainedTokenizerFast
+from transformers import PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 PAD, UNK, CLS, SEP, MASK = "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"
 SPECIAL_TOKENS = [PAD, UNK, CLS, SEP, MASK]
@@ -59,3 +59,14 @@ def train_tokenizer(
         mask_token=MASK,
         model_max_length=model_max_length,
     )
+
+
+def unknown_token_share(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str]) -> float:
+    """The share of the tokens of `texts` that `tokenizer` reads as its unknown token (0 for a
+    tokenizer without one, such as ours): how much of a text a checkpoint's vocabulary misses."""
+    unk = tokenizer.unk_token_id
+    if unk is None or not texts:
+        return 0.0
+    ids = tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+    total = sum(len(row) for row in ids)
+    return sum(row.count(unk) for row in ids) / total if total else 0.0

@@ -63,6 +63,40 @@ def run_training(
     return result, logger
 
 
+def warm_up_new_weights(
+    model: Any,
+    task: Any,
+    training: dict[str, Any],
+    new_weights: set[str],
+    head_warmup: dict[str, Any],
+    stage: str,
+    fingerprint: dict[str, Any],
+    checkpoint_dir: str | None,
+) -> None:
+    """Train only the parameters named in `new_weights` (a freshly initialized head) for
+    `head_warmup["steps"]` at a constant `head_warmup["lr"]` (None: `training`'s), then make
+    every parameter trainable again: a random head's first, large gradients never reach the
+    pretrained weights. Curves and checkpoints go under `<stage>_head`."""
+    steps = int(head_warmup.get("steps") or 0)
+    if not steps or not new_weights:
+        return
+    warm = {
+        **training,
+        "max_steps": steps,
+        "epochs": None,
+        "budget_minutes": None,
+        "lr": head_warmup.get("lr") or training.get("lr"),
+        "layer_lr_decay": 1.0,
+        "warmup_ratio": 0.0,
+        "eval_every": steps,
+        "early_stopping_patience": None,
+    }
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad_(name in new_weights)
+    run_training(model, task, warm, f"{stage}_head", fingerprint, checkpoint_dir)
+    model.requires_grad_(True)
+
+
 def history_frame(history: list[dict[str, float]]) -> pd.DataFrame:
     """One row per step (training and evaluation rows merged), for DVC plots."""
     if not history:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from lmforge.modeling.train_config import TrainConfig
 from lmforge.parameters import Strict, from_dataclass
+from lmforge.parameters.finetuning import HeadWarmup
 
 Training = from_dataclass(TrainConfig, "Training")
 
@@ -40,6 +41,7 @@ class Pretraining(Strict):
     tokenizer: Tokenizer
     model: Model
     data: Data
+    head_warmup: HeadWarmup
     training: Training
 
 

