@@ -1,6 +1,6 @@
 """The `pretraining` nodes: continued pretraining of the packaged MiniLM (its new head warmed
-up first), the `--env minilm`
-switch that keeps the checkpoint as it is, ELECTRA, and the plan in passes over the corpus."""
+up first, its vocabulary checked against the corpus), the `--env minilm` switch that keeps the
+checkpoint as it is, ELECTRA, and the plan in passes over the corpus."""
 
 import pandas as pd
 import pytest
