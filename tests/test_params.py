@@ -35,7 +35,7 @@ def test_every_pipeline_declares_its_settings():
     configure_project("lmforge")
     assert set(MISSPELLED) == set(find_pipelines()) - {"__default__"}
     settings = pipeline_settings()
-    for env in (None, "test", "gpu", "minilm", "private", "federated"):
+    for env in (None, "test", "gpu", "minilm", "auto", "private", "federated"):
         params = load_parameters(env)
         assert set(params) == set(settings)
         check_parameters(params, parameter_origins(CONF, env, None), settings)

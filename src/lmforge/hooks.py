@@ -17,11 +17,15 @@ class LineageHook:
     """Names the active run (kedro-mlflow's) after what it trains (`tracking.run_name`) and
     tags it with `kedro.pipelines`, `git_commit`, `lineage.<dataset>.md5` for every
     file it loads, and `dvc.<path>.md5` for every output `dvc.lock` records (under `dvc repro`
-    these are the hashes of the upstream stages' outputs this stage reads)."""
+    these are the hashes of the upstream stages' outputs this stage reads). Once the
+    pretraining's starting point is chosen (`init_from: auto`), the run is renamed after it and
+    tagged `lmforge.init_from` and `lmforge.init_from_reason`."""
 
     def __init__(self) -> None:
         self._catalog: Any = None
         self._hashed: set[str] = set()
+        self._params: dict[str, Any] = {}
+        self._pipelines: list[str] = []
 
     @hook_impl
     def after_catalog_created(self, catalog: Any) -> None:
@@ -37,9 +41,10 @@ class LineageHook:
         if mlflow.active_run() is None:
             return
         names = run_params.get("pipeline_names") or ["__default__"]
+        self._params, self._pipelines = catalog.load("parameters"), names
         mlflow.set_tags(
             {
-                "mlflow.runName": run_name(catalog.load("parameters"), names),
+                "mlflow.runName": run_name(self._params, names),
                 "kedro.pipelines": "+".join(names),
             }
         )
@@ -52,6 +57,26 @@ class LineageHook:
             tags["git_commit"] = commit
         if tags:
             mlflow.set_tags(tags)
+
+    @hook_impl
+    def after_node_run(self, outputs: dict[str, Any]) -> None:
+        import mlflow
+
+        from lmforge.tracking.run_name import run_name
+
+        choice = outputs.get("starting_point")
+        if mlflow.active_run() is None or not choice:
+            return
+        pretraining = {**self._params.get("pretraining", {}), "init_from": choice["init_from"]}
+        mlflow.set_tags(
+            {
+                "lmforge.init_from": choice["init_from"],
+                "lmforge.init_from_reason": choice["reason"][:5000],
+                "mlflow.runName": run_name(
+                    {**self._params, "pretraining": pretraining}, self._pipelines
+                ),
+            }
+        )
 
     @hook_impl
     def after_dataset_loaded(self, dataset_name: str) -> None:

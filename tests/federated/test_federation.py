@@ -66,7 +66,7 @@ def test_the_finetuning_node_trains_federated_logs_each_round_and_registers_it(
         classifier = dataset.load()
         candidate = evaluation_nodes.registration_candidate(
             classifier,
-            {"macro_f1": 0.5, "accuracy": 0.5},
+            {"macro_f1": 0.5, "accuracy": 0.5, "val_macro_f1": 0.5, "tfidf_lr_val_macro_f1": 0.4},
             data["label_map"],
             data["test"],
             load_parameters("test")["registry"],

@@ -171,3 +171,80 @@ GUARANTEE = {
     "sample_rate": 0.0046,
     "steps": 400,
 }
+
+
+def gated(version_dir, val_f1: float, tfidf_val_f1: float, test_f1: float, promote="gate"):
+    """A candidate whose validation macro-F1 faces TF-IDF + LR's (the baseline gate)."""
+    from lmforge.tracking.registry import ClassifierCandidate, baseline_gate
+
+    metrics = {"macro_f1": test_f1, "val_macro_f1": val_f1, "tfidf_lr_val_macro_f1": tfidf_val_f1}
+    return ClassifierCandidate(
+        model_dir=str(version_dir),
+        classes=["neg", "pos"],
+        metrics=metrics,
+        model_name="clf",
+        test_set="A",
+        promote=promote,
+        baseline_gate=baseline_gate(metrics, {"baseline_gate": True, "baseline_margin": 0.0}),
+    )
+
+
+def test_only_a_model_that_beats_its_baseline_is_blessed_and_crowned(
+    registry, tmp_path, monkeypatch, caplog
+):
+    from lmforge.tracking.registry import BLESSED_TAG, register
+
+    client, new_version = registry
+    versions = iter([new_version() for _ in range(4)])
+    monkeypatch.setattr("lmforge.tracking.registry.log_classifier", lambda c: next(versions))
+    with mlflow.start_run(), caplog.at_level("WARNING"):
+        loser = register(gated(tmp_path, 0.781, 0.803, test_f1=0.90))
+        assert not loser.promoted and loser.champion_version == "none"
+        with pytest.raises(MlflowException):  # no champion at all rather than a loser
+            client.get_model_version_by_alias("clf", "champion")
+        tags = client.get_model_version("clf", loser.version).tags
+        assert tags[DECISION_TAG] == (
+            "not promoted: not blessed: validation macro-F1 0.7810 < tfidf_lr 0.8030"
+        )
+        assert tags[BLESSED_TAG] == "false" and tags["lmforge.test_macro_f1"] == "0.900000"
+        assert "--env auto" in caplog.text and f"v{loser.version}" in caplog.text
+        winner = register(gated(tmp_path, 0.82, 0.803, test_f1=0.85))
+        assert winner.promoted and "first version" in winner.reason
+        # a better test score does not excuse losing to the baseline on validation
+        assert not register(gated(tmp_path, 0.80, 0.803, test_f1=0.95)).promoted
+        champion = client.get_model_version_by_alias("clf", "champion")
+        assert str(champion.version) == winner.version and champion.tags[BLESSED_TAG] == "true"
+        forced = register(gated(tmp_path, 0.70, 0.803, test_f1=0.5, promote="force"))
+    assert forced.promoted
+    assert client.get_model_version("clf", forced.version).tags[BLESSED_TAG] == "false"
+
+
+def test_the_baseline_gate_has_a_margin_and_can_be_switched_off():
+    from lmforge.tracking.registry import baseline_gate
+
+    metrics = {"val_macro_f1": 0.81, "tfidf_lr_val_macro_f1": 0.80}
+    assert baseline_gate(metrics, {"baseline_gate": False, "baseline_margin": 0.0}) is None
+    blessed, why = baseline_gate(metrics, {"baseline_gate": True, "baseline_margin": 0.0}).decide()
+    assert blessed and why == "validation macro-F1 0.8100 >= tfidf_lr 0.8000"
+    strict = baseline_gate(metrics, {"baseline_gate": True, "baseline_margin": 0.02})
+    assert strict.decide() == (False, "validation macro-F1 0.8100 < tfidf_lr 0.8000 + margin 0.02")
+
+
+def test_a_fast_variant_that_loses_to_the_baseline_gets_no_alias(registry, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from lmforge.tracking.registry import BLESSED_TAG, BaselineGate
+
+    client, new_version = registry
+    monkeypatch.setattr("lmforge.tracking.registry.log_classifier", lambda c: new_version())
+    passing = variant(tmp_path, 0.895, 300.0)  # within the teacher's drop, 3x faster
+    below = BaselineGate(0.895, 0.91, split="test")
+    losing = register_variant(replace(passing, baseline_gate=below))
+    assert not losing.promoted
+    tags = client.get_model_version("clf", losing.version).tags
+    assert tags[DECISION_TAG] == "not promoted: not blessed: test macro-F1 0.8950 < tfidf_lr 0.9100"
+    assert tags[BLESSED_TAG] == "false"
+    with pytest.raises(MlflowException):
+        client.get_model_version_by_alias("clf", "champion-int8")
+    above = BaselineGate(0.895, 0.85, split="test")
+    assert register_variant(replace(passing, baseline_gate=above)).promoted

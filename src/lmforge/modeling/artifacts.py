@@ -17,7 +17,7 @@ from transformers import AutoModelForSequenceClassification
 
 from lmforge.files import atomic_directory
 from lmforge.modeling.model import load_config, load_tokenizer, resolve_location
-from lmforge.modeling.side_files import SKIPPED_FILE
+from lmforge.modeling.side_files import LINEAGE_FILE, SKIPPED_FILE
 
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_BASE = "base"
@@ -91,6 +91,14 @@ class ModelRef:
         path = self.path / name
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
+    @property
+    def from_checkpoint(self) -> bool:
+        """Whether these weights started from a pretrained checkpoint (a package, a folder, a
+        hub id) rather than from scratch in an lmforge pretraining run."""
+        lineage = self.side_file(LINEAGE_FILE) or {}
+        params = (lineage.get("pretraining") or {}).get("params") or {}
+        return (params.get("pretraining") or {}).get("init_from", "") != "scratch"
+
     def load_classifier(self) -> Any:
         """The saved sequence classifier: plain, base + LoRA adapter, or int8 ONNX."""
         from lmforge.compression.int8 import ONNX_FILE, OnnxClassifier
@@ -109,3 +117,12 @@ def resolve_init(pretrained: ModelRef, init_from: str) -> ModelRef:
     """`finetuning.init_from`: `pretrained` means the pretraining pipeline's output; anything
     else is a location (a folder, a hub id, `pkg://…`)."""
     return pretrained if init_from == "pretrained" else ModelRef(init_from)
+
+
+def finetuning_settings(init: ModelRef, finetuning: dict[str, Any]) -> dict[str, Any]:
+    """The `finetuning` parameters for fine-tuning `init`: with `checkpoint_overrides` applied
+    when `init` started from a pretrained checkpoint rather than from scratch."""
+    from lmforge.parameters import CHECKPOINT_OVERRIDES, with_overrides
+
+    overrides = finetuning.get(CHECKPOINT_OVERRIDES) if init.from_checkpoint else None
+    return with_overrides(finetuning, overrides)

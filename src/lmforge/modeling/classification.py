@@ -253,7 +253,8 @@ def fit_classifier(
     warmup_steps = int(settings.head_warmup.get("steps", 0))
     if private.enabled and warmup_steps:
         raise PrivacyConfigError(
-            "finetuning.head_warmup.steps must be 0 with finetuning.privacy.enabled: the "
+            "finetuning.head_warmup.steps must be 0 with finetuning.privacy.enabled (and "
+            "finetuning.checkpoint_overrides.head_warmup.steps, fine-tuning a checkpoint): the "
             "warm-up would read the training rows without noise (use strategy 'head' for a "
             "private head, or warm a head on public data and pass it as init_from)"
         )

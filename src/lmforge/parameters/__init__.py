@@ -12,6 +12,7 @@ valid key.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import importlib
@@ -45,6 +46,39 @@ def from_dataclass(cls: type, name: str) -> type[Strict]:
     fields = {f.name: (hints[f.name] | None, None) for f in dataclasses.fields(cls)}
     return create_model(name, __base__=Strict, **fields)
 
+
+def partial_model(model: type[BaseModel], name: str, leave_out: tuple[str, ...] = ()) -> type:
+    """A `Strict` model of `model`'s keys (nested blocks too), each optional: a block of
+    overrides (`checkpoint_overrides`) whose keys and types are checked like the full block's."""
+    fields: dict[str, Any] = {}
+    for key, info in model.model_fields.items():
+        if key in leave_out:
+            continue
+        annotation: Any = info.annotation
+        inner = _model_in(annotation)
+        if inner is not None:
+            annotation = partial_model(inner, f"{name}{key.title().replace('_', '')}")
+        if info.metadata:
+            annotation = typing.Annotated[(annotation, *info.metadata)]
+        fields[key] = (annotation | None, None)
+    return create_model(name, __base__=Strict, **fields)
+
+
+def with_overrides(block: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """`block` with `overrides` merged in, key by key into nested blocks (a None leaves the
+    value as it is); the result no longer carries `checkpoint_overrides`."""
+    merged = {k: copy.deepcopy(v) for k, v in block.items() if k != CHECKPOINT_OVERRIDES}
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = with_overrides(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+CHECKPOINT_OVERRIDES = "checkpoint_overrides"
 
 # Top-level parameters shared by several pipelines (conf/base/parameters.yml).
 SHARED_SETTINGS: dict[str, Any] = {"checkpoint_root": str | None}

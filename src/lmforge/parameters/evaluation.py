@@ -33,6 +33,8 @@ class Registry(Strict):
     metric: str
     min_improvement: float
     promote: Literal["gate", "force"]
+    baseline_gate: bool
+    baseline_margin: float
     serving: Serving
 
 

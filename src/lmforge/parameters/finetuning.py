@@ -13,7 +13,7 @@ from lmforge.modeling.train_config import (
     TrainConfig,
     private_training_problems,
 )
-from lmforge.parameters import Strict, from_dataclass
+from lmforge.parameters import Strict, from_dataclass, partial_model
 
 Training = from_dataclass(TrainConfig, "Training")
 
@@ -38,7 +38,7 @@ class HeadWarmup(Strict):
     lr: float | None
 
 
-class Finetuning(Strict):
+class FinetuningSettings(Strict):
     init_from: str
     strategy: Literal["full", "head", "lora"]
     dropout: Annotated[float, Interval(ge=0.0, lt=1.0)] | None
@@ -51,6 +51,15 @@ class Finetuning(Strict):
     privacy: Privacy
     federated: Federated
     training: Training
+
+
+CheckpointOverrides = partial_model(
+    FinetuningSettings, "FinetuningCheckpointOverrides", leave_out=("init_from",)
+)
+
+
+class Finetuning(FinetuningSettings):
+    checkpoint_overrides: CheckpointOverrides  # type: ignore[valid-type]
 
 
 def private_finetuning_runs(params: dict) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from lmforge.modeling.train_config import TrainConfig
-from lmforge.parameters import Strict, from_dataclass
+from lmforge.parameters import Strict, from_dataclass, partial_model
 from lmforge.parameters.finetuning import HeadWarmup
 
 Training = from_dataclass(TrainConfig, "Training")
@@ -35,7 +35,12 @@ class Data(Strict):
     eval_windows: int
 
 
-class Pretraining(Strict):
+class AutoCandidate(Strict):
+    init_from: str
+    scripts: list[str]
+
+
+class PretrainingSettings(Strict):
     init_from: str
     objective: Literal["clm", "mlm", "electra"]
     tokenizer: Tokenizer
@@ -43,6 +48,16 @@ class Pretraining(Strict):
     data: Data
     head_warmup: HeadWarmup
     training: Training
+
+
+CheckpointOverrides = partial_model(
+    PretrainingSettings, "PretrainingCheckpointOverrides", leave_out=("init_from",)
+)
+
+
+class Pretraining(PretrainingSettings):
+    auto_candidates: list[AutoCandidate]
+    checkpoint_overrides: CheckpointOverrides  # type: ignore[valid-type]
 
 
 def electra_from_scratch(params: dict) -> list[str]:

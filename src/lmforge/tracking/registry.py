@@ -1,8 +1,10 @@
 """Logging the classifier as a pyfunc model, registering it, and moving the champion alias.
 
-The alias (`champion` by default) moves to a new version only when the version's test metric
-is at least the champion's plus `min_improvement`; otherwise the version stays registered
-without the alias and the reason is written as a tag on it. The first version is champion.
+The alias (`champion` by default) moves to a new version only when the version is blessed
+(its validation macro-F1 reaches the run's TF-IDF + LR baseline's plus `baseline_margin`, as
+TFX's Evaluator blesses a model) and its test metric is at least the champion's plus
+`min_improvement`; otherwise the version stays registered without the alias and the reason is
+written as a tag on it. The first blessed version is champion.
 A differentially private classifier competes for its own alias (`champion-dp`), only with
 private versions, and states its guarantee (ε, δ, noise, clipping) in its tags, its model
 card (the version's description) and its MLmodel metadata.
@@ -37,6 +39,11 @@ TEACHER_TAG = "lmforge.teacher_version"
 PRIVATE_TAG = "lmforge.private"  # "true" for a DP-SGD model; a missing tag reads "false"
 TRAINING_TAG = "lmforge.training"  # centralized | federated (FedAvg with Flower)
 PRIVACY_TAG_PREFIX = "lmforge.privacy."
+BLESSED_TAG = "lmforge.blessed"  # "true" | "false"; absent when the baseline gate is off
+BETTER_ROUTES = (
+    "a pretrained checkpoint for the corpus's language (`kedro run --env auto`), more "
+    "in-domain unlabeled text (source.unlabeled_path), or a GPU (`--env gpu`)"
+)
 GATE_ATTEMPTS = 3
 INPUT_EXAMPLE = ("Great screen, but the battery died.", "屏幕很清晰，推荐！")
 _RUNTIME_PACKAGES = (
@@ -52,6 +59,73 @@ _RUNTIME_PACKAGES = (
     "mlflow",
     "onnxruntime",
 )
+
+
+@dataclass(frozen=True)
+class BaselineGate:
+    """The candidate's score against a baseline's on the same split: below the baseline's
+    score plus `margin`, the candidate is not blessed and no alias moves to it."""
+
+    value: float
+    baseline_value: float
+    split: str = "validation"
+    baseline: str = "tfidf_lr"
+    metric: str = "macro-F1"
+    margin: float = 0.0
+
+    def decide(self) -> tuple[bool, str]:
+        blessed = self.value >= self.baseline_value + self.margin
+        return blessed, (
+            f"{self.split} {self.metric} {self.value:.4f} {'>=' if blessed else '<'} "
+            f"{self.baseline} {self.baseline_value:.4f}"
+            + (f" + margin {self.margin:g}" if self.margin else "")
+        )
+
+
+def baseline_gate(
+    metrics: dict[str, float],
+    registry: dict[str, Any],
+    split_prefix: str = "val_",
+    baseline: str = "tfidf_lr",
+) -> BaselineGate | None:
+    """`registry.baseline_gate` on the split whose metrics carry `split_prefix` (`val_`; empty
+    for the test split): the candidate's macro-F1 against `baseline`'s (`<baseline>_<split>…`,
+    TF-IDF + LR by default) plus `registry.baseline_margin`. None when the gate is off."""
+    if not registry["baseline_gate"]:
+        return None
+    return BaselineGate(
+        value=float(metrics[f"{split_prefix}macro_f1"]),
+        baseline_value=float(metrics[f"{baseline}_{split_prefix}macro_f1"]),
+        split="validation" if split_prefix else "test",
+        baseline=baseline,
+        margin=float(registry["baseline_margin"]),
+    )
+
+
+def bless(
+    client: MlflowClient, name: str, version: str, gate: BaselineGate | None, forced: bool
+) -> tuple[bool, str]:
+    """Apply the baseline gate (None: off) and tag the version with the outcome. Returns
+    whether the alias may move and, when it may not, why (`not blessed: …`)."""
+    if gate is None:
+        return True, ""
+    blessed, why = gate.decide()
+    client.set_model_version_tag(name, version, BLESSED_TAG, str(blessed).lower())
+    if blessed or forced:
+        return True, ""
+    return False, f"not blessed: {why}"
+
+
+def warn_not_blessed(name: str, version: str, alias: str, reason: str) -> None:
+    logger.warning(
+        "Model %s v%s is registered but not '%s' (%s): it does not beat the run's own "
+        "baseline. A better route: %s.",
+        name,
+        version,
+        alias,
+        reason,
+        BETTER_ROUTES,
+    )
 
 
 @dataclass
@@ -71,6 +145,7 @@ class ClassifierCandidate:
     input_example: list[str] = field(default_factory=lambda: list(INPUT_EXAMPLE))
     privacy: dict[str, Any] | None = None  # the DP guarantee (`PrivateTraining.describe`)
     training: str = "centralized"  # or "federated": how the fine-tuning saw the labeled rows
+    baseline_gate: BaselineGate | None = None  # None: registry.baseline_gate is off
 
 
 def private_alias(alias: str) -> str:
@@ -220,11 +295,13 @@ def promote_if_better(
     classes: list[str] | None = None,
     force: bool = False,
     private: bool = False,
+    refused: str = "",
 ) -> Promotion:
     """Move `alias` to `version` when `value` ≥ champion's value + `min_improvement` on the same
     test set and classes (or when `force`). The champion is re-read immediately before the
     alias moves; if another evaluation moved it meanwhile, the decision is taken again against
-    the new champion, so two concurrent evaluations cannot both win against a stale one."""
+    the new champion, so two concurrent evaluations cannot both win against a stale one.
+    A `refused` reason (the baseline gate's) keeps the alias where it is."""
     version = str(version)
     classes = list(classes or [])
     client.set_model_version_tag(name, version, f"{METRIC_TAG_PREFIX}{metric}", f"{value:.6f}")
@@ -233,7 +310,7 @@ def promote_if_better(
         name, version, CLASSES_TAG, json.dumps(classes, ensure_ascii=False)
     )
     current = _champion(client, name, alias)
-    for _ in range(GATE_ATTEMPTS):
+    for _ in range(0 if refused else GATE_ATTEMPTS):
         promoted, reason = _decide(
             current, value, metric, min_improvement, test_set, classes, force, alias, private
         )
@@ -242,7 +319,7 @@ def promote_if_better(
             break
         current = latest  # moved while we decided: decide again against the new champion
     else:
-        promoted, reason = False, f"the champion kept moving ({GATE_ATTEMPTS} attempts)"
+        promoted, reason = False, refused or f"the champion kept moving ({GATE_ATTEMPTS} attempts)"
     if promoted:
         client.set_registered_model_alias(name, alias, version)
     compared = _version(current) or "none"
@@ -271,12 +348,15 @@ def register(candidate: ClassifierCandidate) -> Promotion:
     """Log, register and gate: the whole registry step of the evaluation pipeline."""
     version = log_classifier(candidate)
     client = MlflowClient()
-    describe_version(client, candidate.model_name, version, candidate.privacy)
-    client.set_model_version_tag(candidate.model_name, version, TRAINING_TAG, candidate.training)
+    name = candidate.model_name
+    describe_version(client, name, version, candidate.privacy)
+    client.set_model_version_tag(name, version, TRAINING_TAG, candidate.training)
     value = float(candidate.metrics[candidate.metric])
+    forced = candidate.promote == "force"
+    allowed, refused = bless(client, name, version, candidate.baseline_gate, forced)
     promotion = promote_if_better(
         client,
-        candidate.model_name,
+        name,
         version,
         value,
         candidate.alias,
@@ -284,9 +364,12 @@ def register(candidate: ClassifierCandidate) -> Promotion:
         candidate.min_improvement,
         candidate.test_set,
         candidate.classes,
-        candidate.promote == "force",
+        forced,
         candidate.privacy is not None,
+        refused,
     )
+    if not allowed:
+        warn_not_blessed(name, version, candidate.alias, refused)
     mlflow.set_tags(
         {
             "lmforge.registered_version": version,
@@ -319,6 +402,7 @@ class VariantCandidate:
     serving: dict[str, int] = field(default_factory=dict)
     input_example: list[str] = field(default_factory=lambda: list(INPUT_EXAMPLE))
     privacy: dict[str, Any] | None = None  # kept by int8 from a private teacher only
+    baseline_gate: BaselineGate | None = None  # on the test split, where variants are measured
 
 
 def variant_decision(candidate: VariantCandidate) -> tuple[bool, str]:
@@ -357,7 +441,12 @@ def register_variant(candidate: VariantCandidate) -> Promotion:
     name = candidate.model_name
     describe_version(client, name, version, candidate.privacy)
     promoted, reason = variant_decision(candidate)
-    if candidate.promote == "force" and not promoted:
+    forced = candidate.promote == "force"
+    allowed, why_not = bless(client, name, version, candidate.baseline_gate, forced)
+    if promoted and not allowed:
+        promoted, reason = False, why_not
+        warn_not_blessed(name, version, candidate.alias, reason)
+    if forced and not promoted:
         promoted, reason = True, f"forced (registry.promote: force); the gate said: {reason}"
     tags = {
         VARIANT_TAG: candidate.variant,

@@ -11,8 +11,9 @@ SEP = " · "
 
 def _model(pretraining: dict[str, Any]) -> str:
     init_from = str(pretraining.get("init_from", "scratch"))
-    if init_from != "scratch":
-        return PurePath(init_from.removeprefix("pkg://").rstrip("/")).parts[0]
+    if init_from != "scratch":  # a checkpoint's folder name (its package's, for `…/model`)
+        path = PurePath(init_from.removeprefix("pkg://").rstrip("/"))
+        return path.parent.name if path.name == "model" and path.parent.name else path.name
     shape = pretraining.get("model") or {}
     return f"{pretraining.get('objective', '?')} {shape.get('n_layers')}x{shape.get('d_model')}"
 

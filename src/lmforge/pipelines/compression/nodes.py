@@ -185,12 +185,14 @@ def variant_candidates(
     label_map: dict,
     test: pd.DataFrame,
     registration: dict[str, Any],
+    metrics: dict[str, float],
     registry: dict[str, Any],
     compression: dict[str, Any],
 ) -> list[VariantCandidate]:
-    """What the registry step gets: each measured variant, its scores and the teacher's."""
+    """What the registry step gets: each measured variant, its scores and the teacher's, and
+    the baseline gate against the run's TF-IDF + LR on the test split both were scored on."""
     from lmforge.evaluation import test_set_fingerprint
-    from lmforge.tracking.registry import VariantCandidate, private_alias
+    from lmforge.tracking.registry import VariantCandidate, baseline_gate, private_alias
 
     folders = dict(zip(VARIANTS, (int8, pruned, distilled), strict=True))
     privacy = {
@@ -216,6 +218,9 @@ def variant_candidates(
             promote=registry["promote"],
             serving=dict(registry["serving"]),
             privacy=privacy[name],
+            baseline_gate=baseline_gate(
+                {**metrics, "macro_f1": report[name]["macro_f1"]}, registry, split_prefix=""
+            ),
         )
         for name in VARIANTS
         if name in report

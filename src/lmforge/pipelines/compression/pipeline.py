@@ -75,6 +75,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "label_map",
                     "test",
                     "registered_classifier",
+                    "metrics",
                     "params:registry",
                     "params:compression",
                 ],

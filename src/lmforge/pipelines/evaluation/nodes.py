@@ -84,13 +84,41 @@ def measure_latency(
     }
 
 
-def tfidf_baseline(
-    train: pd.DataFrame, test: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
+def score_validation_split(
+    classifier: ModelRef, validation: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
 ) -> dict[str, float]:
-    """TF-IDF (word + character n-grams) + logistic regression on the same splits."""
-    from lmforge.evaluation.comparison import tfidf_scores
+    """The classifier's accuracy and macro-F1 on the validation split (`val_*`): what the
+    registry's baseline gate compares with TF-IDF + LR's, leaving the test split untouched."""
+    predictions = predict_test_split(classifier, validation, label_map, evaluation)
+    metrics, _, _ = score_predictions(predictions, label_map, evaluation)
+    return {f"val_{k}": metrics[k] for k in KEPT_METRICS}
 
-    return tfidf_scores(train, test, list(label_map["classes"]), evaluation["tfidf"])
+
+def tfidf_baseline(
+    classifier: ModelRef,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    test: pd.DataFrame,
+    label_map: dict,
+    evaluation: dict[str, Any],
+) -> dict[str, float]:
+    """TF-IDF (word + character n-grams) + logistic regression on the same splits: scored on
+    the test split (`tfidf_lr_*`) and on the validation split (`tfidf_lr_val_*`). For a private
+    classifier also the same baseline under its DP guarantee (`tfidf_lr_dp_*`): what its
+    registry gate compares with."""
+    from lmforge.evaluation.comparison import private_tfidf_scores, tfidf_scores
+
+    classes, settings = list(label_map["classes"]), evaluation["tfidf"]
+    scores = tfidf_scores(train, test, classes, settings, validation=validation)
+    privacy = _finetuning_record(classifier).get("privacy")
+    if privacy:
+        seed = settings["seed"]
+        scores |= private_tfidf_scores(train, test, classes, privacy, seed, validation=validation)
+    return scores
+
+
+def _finetuning_record(classifier: ModelRef) -> dict[str, Any]:
+    return (classifier.side_file(LINEAGE_FILE) or {}).get("finetuning") or {}
 
 
 def score_no_pretrain_baseline(
@@ -106,11 +134,15 @@ def score_no_pretrain_baseline(
 
 
 def assemble_metrics(
-    model_metrics: dict[str, float], tfidf: dict[str, float], no_pretrain: dict[str, float]
+    model_metrics: dict[str, float],
+    validation_metrics: dict[str, float],
+    tfidf: dict[str, float],
+    no_pretrain: dict[str, float],
 ) -> dict[str, float]:
-    """The flat `metrics.json`: the classifier's scores, the baselines', and the deltas."""
-    report = {**model_metrics, **tfidf, **no_pretrain}
-    for baseline in ("tfidf_lr", "no_pretrain"):
+    """The flat `metrics.json`: the classifier's scores (test, and `val_*` on validation), the
+    baselines', and the deltas."""
+    report = {**model_metrics, **validation_metrics, **tfidf, **no_pretrain}
+    for baseline in ("tfidf_lr", "tfidf_lr_dp", "no_pretrain"):
         for name in KEPT_METRICS:
             if f"{baseline}_{name}" in report:
                 report[f"delta_vs_{baseline}_{name}"] = report[name] - report[f"{baseline}_{name}"]
@@ -135,10 +167,12 @@ def registration_candidate(
     """The registry step's input: the classifier folder, its test metrics, the fingerprint of
     the test set they were measured on, the gate's settings, and its privacy guarantee: a
     private model competes for `<alias>-dp`, only with private models. A federated model is
-    tagged `lmforge.training=federated` and competes like any other."""
-    from lmforge.tracking.registry import ClassifierCandidate, private_alias
+    tagged `lmforge.training=federated` and competes like any other. With
+    `registry.baseline_gate`, its validation macro-F1 must reach TF-IDF + LR's (a private
+    model's: TF-IDF + LR's under the same guarantee)."""
+    from lmforge.tracking.registry import ClassifierCandidate, baseline_gate, private_alias
 
-    finetuning = (classifier.side_file(LINEAGE_FILE) or {}).get("finetuning") or {}
+    finetuning = _finetuning_record(classifier)
     privacy = finetuning.get("privacy")
     return ClassifierCandidate(
         model_dir=str(classifier.path),
@@ -153,6 +187,9 @@ def registration_candidate(
         serving=dict(registry["serving"]),
         privacy=privacy,
         training=finetuning.get("training") or "centralized",
+        baseline_gate=baseline_gate(
+            metrics, registry, "val_", "tfidf_lr_dp" if privacy else "tfidf_lr"
+        ),
     )
 
 
@@ -168,8 +205,9 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def lineage_annotations(classifier: ModelRef) -> dict[str, dict[str, Any]]:
-    """Every upstream stage's parameters (as kedro-mlflow names them) and run ids, so the
-    evaluation run alone shows what shaped the model, however the stages were run."""
+    """Every upstream stage's parameters (as kedro-mlflow names them) and run ids, and where
+    pretraining started and why (`lmforge.init_from*`), so the evaluation run alone shows what
+    shaped the model, however the stages were run."""
     lineage = classifier.side_file(LINEAGE_FILE) or {}
     params, tags = {}, {}
     for stage, record in lineage.items():
@@ -178,4 +216,7 @@ def lineage_annotations(classifier: ModelRef) -> dict[str, dict[str, Any]]:
             tags[f"upstream.{stage}.run_id"] = record["mlflow_run_id"]
         for key, value in (record.get("summary") or {}).items():
             tags[f"upstream.{stage}.{key}"] = value
+        for key, value in (record.get("starting_point") or {}).items():
+            if value is not None:
+                tags[f"lmforge.{key if key == 'init_from' else 'init_from_' + key}"] = value
     return {"params": params, "tags": tags}

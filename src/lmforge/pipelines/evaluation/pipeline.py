@@ -27,8 +27,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="measure_latency",
             ),
             node(
+                nodes.score_validation_split,
+                ["classifier", "validation", "label_map", "params:evaluation"],
+                "classifier_validation_metrics",
+                name="score_validation_split",
+            ),
+            node(
                 nodes.tfidf_baseline,
-                ["train", "test", "label_map", "params:evaluation"],
+                ["classifier", "train", "validation", "test", "label_map", "params:evaluation"],
                 "tfidf_metrics",
                 name="tfidf_baseline",
             ),
@@ -40,7 +46,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 nodes.assemble_metrics,
-                ["classifier_test_metrics", "tfidf_metrics", "no_pretrain_metrics"],
+                [
+                    "classifier_test_metrics",
+                    "classifier_validation_metrics",
+                    "tfidf_metrics",
+                    "no_pretrain_metrics",
+                ],
                 "metrics",
                 name="assemble_metrics",
             ),

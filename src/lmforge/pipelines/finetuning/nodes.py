@@ -24,12 +24,13 @@ def finetune_classifier(
     Returns the classifier folder (weights, tokenizer, label map, lineage), its training
     curves and summary metrics.
     """
-    from lmforge.modeling.artifacts import ModelBundle, resolve_init
+    from lmforge.modeling.artifacts import ModelBundle, finetuning_settings, resolve_init
     from lmforge.modeling.classification import fit_from
     from lmforge.modeling.side_files import LABEL_MAP_FILE, LINEAGE_FILE, SERVING_FILE
     from lmforge.tracking.mlflow_logging import flat_metrics
 
     init = resolve_init(pretrained, finetuning["init_from"])
+    finetuning = finetuning_settings(init, finetuning)
     classes = list(label_map["classes"])
     tokenizer = init.tokenizer()
     outcome, settings = fit_from(
@@ -80,13 +81,14 @@ def finetune_no_pretrain_baseline(
     """The classifier's architecture from random weights, fine-tuned with the same parameters
     and budget; evaluation scores it beside the classifier: what pretraining is worth.
     With `finetuning.no_pretrain_baseline: false` the folder only records that it was skipped."""
-    from lmforge.modeling.artifacts import ModelBundle, resolve_init
+    from lmforge.modeling.artifacts import ModelBundle, finetuning_settings, resolve_init
     from lmforge.modeling.classification import fit_from
     from lmforge.modeling.side_files import LABEL_MAP_FILE, SERVING_FILE
 
+    init = resolve_init(pretrained, finetuning["init_from"])
+    finetuning = finetuning_settings(init, finetuning)
     if not finetuning["no_pretrain_baseline"]:
         return ModelBundle.skipped("finetuning.no_pretrain_baseline is false")
-    init = resolve_init(pretrained, finetuning["init_from"])
     classes = list(label_map["classes"])
     tokenizer = init.tokenizer()
     outcome, _ = fit_from(

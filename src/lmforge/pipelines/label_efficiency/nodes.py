@@ -39,10 +39,11 @@ def label_efficiency_curve(
     augments them as the data pipeline does; the pretrained model and the test split are
     shared by every point."""
     from lmforge.evaluation.comparison import fine_tuned_scores, tfidf_scores
-    from lmforge.modeling.artifacts import resolve_init
+    from lmforge.modeling.artifacts import finetuning_settings, resolve_init
 
     classes = list(label_map["classes"])
     init = resolve_init(pretrained, finetuning["init_from"])
+    finetuning = finetuning_settings(init, finetuning)
     labeled = train[~train["augmented"]].drop(columns="augmented")
     points = []
     for budget in label_efficiency["budgets"]:

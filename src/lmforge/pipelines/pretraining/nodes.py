@@ -1,4 +1,5 @@
-"""Nodes of the `pretraining` pipeline: tokenizer → packed tokens → language model."""
+"""Nodes of the `pretraining` pipeline: starting point → tokenizer → packed tokens → language
+model."""
 
 from __future__ import annotations
 
@@ -15,28 +16,50 @@ if TYPE_CHECKING:  # torch, transformers and mlflow are imported by the nodes th
     from lmforge.modeling.packing import PackedTokens
 
 log = logging.getLogger(__name__)
-# A checkpoint's tokenizer reading more of the corpus than this as [UNK] gets a warning
-UNKNOWN_SHARE_LIMIT = 0.05
-UNKNOWN_SAMPLE_DOCUMENTS = 1000
+
+
+def _sample(corpus: TextBatches) -> list[str]:
+    from lmforge.modeling.starting_point import SAMPLE_DOCUMENTS
+
+    return next(iter(corpus), [])[:SAMPLE_DOCUMENTS]
+
+
+def choose_starting_point(
+    corpus: TextBatches, pretraining: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Where pretraining starts: `init_from` as set, or with `auto` the first packaged
+    checkpoint that covers the corpus (else scratch). Returns the settings the next nodes use
+    (`checkpoint_overrides` applied when starting from a checkpoint) and the choice with why."""
+    from lmforge.modeling.starting_point import SCRATCH
+    from lmforge.modeling.starting_point import choose_starting_point as choose
+    from lmforge.parameters import with_overrides
+
+    choice = choose(_sample(corpus), pretraining["init_from"], pretraining["auto_candidates"])
+    overrides = pretraining["checkpoint_overrides"] if choice["init_from"] != SCRATCH else None
+    settings = {**with_overrides(pretraining, overrides), "init_from": choice["init_from"]}
+    settings.pop("auto_candidates")
+    log.info("Starting point: %s (%s)", choice["init_from"], choice["reason"])
+    return settings, choice
 
 
 def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
     """Train a tokenizer on the corpus, or reuse the tokenizer of the model we start from
     (with a warning when it reads much of the corpus as its unknown token)."""
     from lmforge.modeling.model import load_tokenizer
+    from lmforge.modeling.starting_point import MAX_UNKNOWN_SHARE
     from lmforge.modeling.tokenizer import train_tokenizer, unknown_token_share
 
     init_from = pretraining["init_from"]
     if init_from != "scratch":
         tokenizer = load_tokenizer(init_from)
-        sample = next(iter(corpus), [])[:UNKNOWN_SAMPLE_DOCUMENTS]
+        sample = _sample(corpus)
         share = unknown_token_share(tokenizer, sample)
-        if share > UNKNOWN_SHARE_LIMIT:
+        if share > MAX_UNKNOWN_SHARE:
             log.warning(
                 "pretraining.init_from=%s: its tokenizer reads %.0f%% of the corpus's tokens as "
                 "%s (first %d documents): its vocabulary does not cover this text (an English "
-                "checkpoint on Chinese?). Start from scratch or from a checkpoint for this "
-                "language.",
+                "checkpoint on Chinese?). Start from scratch, from a checkpoint for this "
+                "language, or let `init_from: auto` choose.",
                 init_from,
                 100 * share,
                 tokenizer.unk_token,
@@ -75,14 +98,16 @@ def pretrain_language_model(
     tokenizer: Any,
     pretraining: dict[str, Any],
     checkpoint_root: str | None,
+    starting_point: dict[str, Any] | None = None,
 ) -> tuple[ModelBundle, pd.DataFrame, dict[str, Any]]:
     """Pretrain (or continue pretraining) a language model on the packed corpus. With
     `training.max_steps: 0` an existing checkpoint is used as it is (all its weights kept).
     Continuing a checkpoint that lacks the objective's head (a bare encoder for `mlm`), the
     new head trains alone for `head_warmup.steps` before the encoder is touched.
 
-    Returns the model folder (weights, config, tokenizer, lineage), the training curves, and
-    summary metrics (first and last validation perplexity, tokens/s, MFU) for MLflow.
+    Returns the model folder (weights, config, tokenizer, lineage with the `starting_point`
+    choice), the training curves, and summary metrics (first and last validation perplexity,
+    tokens/s, MFU) for MLflow.
     """
     from lmforge.modeling.artifacts import ModelBundle
     from lmforge.modeling.model import (
@@ -99,10 +124,12 @@ def pretrain_language_model(
 
     objective, init_from = pretraining["objective"], pretraining["init_from"]
     seed = pretraining["training"]["seed"]
+    chosen = {k: (starting_point or {}).get(k) for k in ("init_from", "reason")}
     if init_from != "scratch" and pretraining["training"].get("max_steps") == 0:
         lineage = {
             "pretraining": {
                 "params": {"pretraining": pretraining},
+                "starting_point": chosen,
                 "summary": {"used_as_is": init_from},
             }
         }
@@ -155,6 +182,7 @@ def pretrain_language_model(
     lineage = {
         "pretraining": {
             "params": {"pretraining": pretraining},
+            "starting_point": chosen,
             "tokens_md5": tokens.fingerprint,
             "mlflow_run_id": logger.run_id,
             "summary": summary,

@@ -1,4 +1,5 @@
-"""`pretraining`: train a tokenizer, pack the corpus into tokens, pretrain a language model."""
+"""`pretraining`: choose the starting point, train (or reuse) a tokenizer, pack the corpus into
+tokens, pretrain a language model."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -9,8 +10,14 @@ def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
             node(
-                nodes.build_tokenizer,
+                nodes.choose_starting_point,
                 ["pretrain_corpus", "params:pretraining"],
+                ["pretraining_settings", "starting_point"],
+                name="choose_starting_point",
+            ),
+            node(
+                nodes.build_tokenizer,
+                ["pretrain_corpus", "pretraining_settings"],
                 "pretrain_tokenizer",
                 name="build_tokenizer",
             ),
@@ -25,8 +32,9 @@ def create_pipeline(**kwargs) -> Pipeline:
                 [
                     "pretrain_tokens",
                     "pretrain_tokenizer",
-                    "params:pretraining",
+                    "pretraining_settings",
                     "params:checkpoint_root",
+                    "starting_point",
                 ],
                 ["pretrained_model", "pretraining_curves", "pretraining_metrics"],
                 name="pretrain_language_model",
