@@ -47,6 +47,9 @@ def from_dataclass(cls: type, name: str) -> type[Strict]:
     return create_model(name, __base__=Strict, **fields)
 
 
+CHECKPOINT_OVERRIDES = "checkpoint_overrides"  # the block a checkpoint's settings come from
+
+
 def partial_model(model: type[BaseModel], name: str, leave_out: tuple[str, ...] = ()) -> type:
     """A `Strict` model of `model`'s keys (nested blocks too), each optional: a block of
     overrides (`checkpoint_overrides`) whose keys and types are checked like the full block's."""
@@ -76,9 +79,6 @@ def with_overrides(block: dict[str, Any], overrides: dict[str, Any] | None) -> d
         else:
             merged[key] = copy.deepcopy(value)
     return merged
-
-
-CHECKPOINT_OVERRIDES = "checkpoint_overrides"
 
 # Top-level parameters shared by several pipelines (conf/base/parameters.yml).
 SHARED_SETTINGS: dict[str, Any] = {"checkpoint_root": str | None}
