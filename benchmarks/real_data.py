@@ -239,12 +239,17 @@ def machine() -> dict[str, object]:
 
 
 def commit() -> str:
-    result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True)
-    return result.stdout.decode().strip() or "unknown"
+    """The checked-out commit, `+dirty` when tracked files differ from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True)
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT).returncode != 0
+    return (head.stdout.decode().strip() or "unknown") + ("+dirty" if dirty else "")
 
 
-def record(path: Path, corpus: str, env: str | None, params: str, results: dict) -> None:
-    """Write each setting's figures into `path`, replacing the entry they supersede."""
+def record(
+    path: Path, corpus: str, env: str | None, params: str, results: dict, measured_at: str
+) -> None:
+    """Write each setting's figures into `path`, replacing the entry they supersede;
+    `measured_at`: the commit the runs started from."""
     entries = json.loads(path.read_text()) if path.is_file() else {}
     for name, metrics in results.items():
         key = f"{corpus} · {name} · --env {env or 'base'}" + (f" · {params}" if params else "")
@@ -258,7 +263,7 @@ def record(path: Path, corpus: str, env: str | None, params: str, results: dict)
             "margin_over_tfidf_lr": round(metrics["macro_f1"] - metrics["tfidf_lr_macro_f1"], 4),
             "wall_min": round(metrics["wall_s"] / 60, 1),
             "date": datetime.date.today().isoformat(),
-            "commit": commit(),
+            "commit": measured_at,
             "machine": {**machine(), "platform": platform.machine()},
         }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -294,6 +299,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="lmforge-real-"))
+    measured_at = commit()
     labeled, unlabeled = write_corpus(workdir / "corpus", corpus_rows(args.corpus, args.cache))
     settings = ("full", "few") if args.setting == "both" else (args.setting,)
     n_unlabeled = len(unlabeled.read_text(encoding="utf-8").split("\n"))
@@ -309,7 +315,7 @@ def main() -> None:
             print_curve(workdir / name / "data" / "08_reporting", args.curve_out)
     (workdir / "results.json").write_text(json.dumps(results, indent=2))
     if args.setting != "curve":
-        record(args.results, args.corpus, args.env, args.params, results)
+        record(args.results, args.corpus, args.env, args.params, results, measured_at)
     print(f"\nresults: {workdir / 'results.json'} and {args.results}")
     if args.keep is None:
         shutil.rmtree(workdir, ignore_errors=True)
