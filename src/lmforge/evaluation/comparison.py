@@ -12,8 +12,9 @@ import pandas as pd
 from lmforge.evaluation import KEPT_METRICS
 from lmforge.evaluation.baselines import tfidf_logistic_regression
 from lmforge.evaluation.metrics import classification_report
+from lmforge.fitting import fit
 from lmforge.modeling.artifacts import ModelRef
-from lmforge.modeling.classification import fit_from, label_index
+from lmforge.modeling.classification import label_index
 from lmforge.modeling.inference import predict_proba
 
 
@@ -100,7 +101,7 @@ def fine_tuned_scores(
     """Fine-tune from `init`'s weights (or, with `random_weights`, its architecture from random
     weights: the no-pretraining baseline) with the `finetuning` parameters; score on `test`."""
     tokenizer = init.tokenizer()
-    outcome, settings = fit_from(
+    outcome, settings = fit(
         init,
         tokenizer,
         train,

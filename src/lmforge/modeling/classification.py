@@ -280,22 +280,14 @@ def fit_from(
     checkpoint_root: str | None,
     random_weights: bool = False,
 ) -> tuple[FitOutcome, FinetuneSettings]:
-    """Fine-tune a classifier from `init` with the `finetuning` parameters: the recipe (its
-    weights, strategy, head warm-up, layer-wise decay) or, with `random_weights`, the
-    no-pretraining baseline — the same architecture from random weights, strategy `full`,
-    same budget, no layer-wise decay (random weights have nothing to keep). With
-    `finetuning.federated.enabled` the recipe trains federated (FedAvg, `lmforge.federated`);
-    the baseline stays centralized."""
+    """Fine-tune a classifier from `init` with the `finetuning` parameters, in this process:
+    the recipe (its weights, strategy, head warm-up, layer-wise decay) or, with
+    `random_weights`, the no-pretraining baseline — the same architecture from random weights,
+    strategy `full`, same budget, no layer-wise decay (random weights have nothing to keep).
+    `lmforge.fitting.fit` chooses between this and a federated run."""
     from lmforge.tracking.lineage import path_md5
 
     seed, dropout = finetuning["training"]["seed"], finetuning.get("dropout")
-    if not random_weights and (finetuning.get("federated") or {}).get("enabled"):
-        from lmforge.federated.training import fit_federated
-
-        outcome = fit_federated(init, train, validation, classes, finetuning)
-        ensure_padding(outcome.model, tokenizer)  # the tokenizer saved with the model
-        end_on_the_last_text_token(outcome.model, tokenizer)
-        return outcome, FinetuneSettings.from_params(finetuning)
     if random_weights:
         model = build_classifier(None, classes, init.config(), seed=seed, dropout=dropout)
         params = {**finetuning, "strategy": "full", "head_warmup": {}}

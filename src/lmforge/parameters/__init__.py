@@ -80,6 +80,7 @@ def with_overrides(block: dict[str, Any], overrides: dict[str, Any] | None) -> d
             merged[key] = copy.deepcopy(value)
     return merged
 
+
 # Top-level parameters shared by several pipelines (conf/base/parameters.yml).
 SHARED_SETTINGS: dict[str, Any] = {"checkpoint_root": str | None}
 

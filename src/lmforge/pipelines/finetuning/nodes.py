@@ -24,8 +24,8 @@ def finetune_classifier(
     Returns the classifier folder (weights, tokenizer, label map, lineage), its training
     curves and summary metrics.
     """
+    from lmforge.fitting import fit
     from lmforge.modeling.artifacts import ModelBundle, finetuning_settings, resolve_init
-    from lmforge.modeling.classification import fit_from
     from lmforge.modeling.side_files import LABEL_MAP_FILE, LINEAGE_FILE, SERVING_FILE
     from lmforge.tracking.mlflow_logging import flat_metrics
 
@@ -33,7 +33,7 @@ def finetune_classifier(
     finetuning = finetuning_settings(init, finetuning)
     classes = list(label_map["classes"])
     tokenizer = init.tokenizer()
-    outcome, settings = fit_from(
+    outcome, settings = fit(
         init, tokenizer, train, validation, classes, finetuning, "finetuning", checkpoint_root
     )
     trained, adapter_base = outcome.model, None
@@ -81,8 +81,8 @@ def finetune_no_pretrain_baseline(
     """The classifier's architecture from random weights, fine-tuned with the same parameters
     and budget; evaluation scores it beside the classifier: what pretraining is worth.
     With `finetuning.no_pretrain_baseline: false` the folder only records that it was skipped."""
+    from lmforge.fitting import fit
     from lmforge.modeling.artifacts import ModelBundle, finetuning_settings, resolve_init
-    from lmforge.modeling.classification import fit_from
     from lmforge.modeling.side_files import LABEL_MAP_FILE, SERVING_FILE
 
     init = resolve_init(pretrained, finetuning["init_from"])
@@ -91,7 +91,7 @@ def finetune_no_pretrain_baseline(
         return ModelBundle.skipped("finetuning.no_pretrain_baseline is false")
     classes = list(label_map["classes"])
     tokenizer = init.tokenizer()
-    outcome, _ = fit_from(
+    outcome, _ = fit(
         init,
         tokenizer,
         train,
