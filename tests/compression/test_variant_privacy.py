@@ -10,6 +10,7 @@ from lmforge.pipelines.compression.nodes import variant_candidates, variant_priv
 
 GUARANTEE = {"epsilon": 7.9, "delta": 1e-4, "noise_multiplier": 0.6}
 REGISTRY = {"model_name": "clf", "alias": "champion", "promote": "gate", "serving": {}}
+REGISTRY |= {"baseline_gate": True, "baseline_margin": 0.0}
 SCORES = {"macro_f1": 0.9, "texts_per_s": 100.0}
 
 
@@ -39,6 +40,7 @@ def test_variant_aliases_follow_the_privacy_of_each_variant(tmp_path):
         {"classes": ["neg", "pos"]},
         pd.DataFrame({"text": ["a"], "label": ["neg"]}),
         {"version": "3", "alias": "champion-dp"},
+        {"tfidf_lr_macro_f1": 0.85},  # the run's metrics.json
         REGISTRY,
         {"max_macro_f1_drop": 0.01},
     )
@@ -47,3 +49,6 @@ def test_variant_aliases_follow_the_privacy_of_each_variant(tmp_path):
     assert by_name["int8"].privacy == GUARANTEE
     assert by_name["pruned"].alias == "champion-pruned" and by_name["pruned"].privacy is None
     assert by_name["distilled"].alias == "champion-distilled"
+    gate = by_name["int8"].baseline_gate  # the variant's test score against TF-IDF + LR's
+    assert (gate.split, gate.value, gate.baseline_value) == ("test", 0.9, 0.85)
+    assert gate.decide()[0]
