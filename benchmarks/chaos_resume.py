@@ -2,7 +2,7 @@
 
     python benchmarks/chaos_resume.py [--kills 10] [--seed 0]
 
-A tiny pretraining run (tests/modeling/train_script.py: 24 steps, a checkpoint every 8) is
+A tiny pretraining run (tests/training/train_script.py: 24 steps, a checkpoint every 8) is
 first run without interruption. Then, `--kills` times: start the same run in a fresh checkpoint
 folder, `kill -9` it at a random moment (one of them exactly while a checkpoint is being
 written, when its temporary folder appears), rerun it to the end, and check that
@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from lmforge.modeling.checkpoint import CheckpointManager  # noqa: E402
-from tests.modeling.train_script import CONFIG, launch  # noqa: E402
+from lmforge.training.checkpoint import CheckpointManager  # noqa: E402
+from tests.training.train_script import CONFIG, launch  # noqa: E402
 
 INTERVAL = CONFIG.checkpoint_every
 

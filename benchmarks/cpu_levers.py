@@ -21,7 +21,7 @@ import time
 import torch
 
 from lmforge.modeling.model import ModelConfig, build_language_model
-from lmforge.modeling.objectives import CausalLMObjective
+from lmforge.training.objectives import CausalLMObjective
 
 BATCH, SEQ_LEN, VOCAB = 32, 128, 4000
 

@@ -9,7 +9,7 @@ interleaved `--rounds` times so that machine noise hits both alike:
 - (k) `kedro run --pipelines pretraining` with `--steps` steps and no time budget: the node
   with its Kedro session, MLflow run, hooks and step logging;
 - (s) a bare Python process that loads the same tokenizer and packed tokens, builds the same
-  model and calls the same `lmforge.modeling.trainer.train` with the same training
+  model and calls the same `lmforge.training.loop.train` with the same training
   parameters: no Kedro, no MLflow, no checkpoints.
 
 Both report the loop's own tokens/s (evaluation, logging and checkpoint writes are outside the
@@ -35,9 +35,9 @@ from tests.conftest import BIN, copy_project, project_env  # noqa: E402
 BARE = """
 import json, statistics, sys, yaml
 from lmforge.modeling.model import ModelConfig, build_language_model, load_tokenizer
-from lmforge.modeling.packing import PackedTokens
-from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
-from lmforge.modeling.trainer import TrainConfig, train
+from lmforge.training.packing import PackedTokens
+from lmforge.training.tasks import LanguageModelingTask, special_ids_of
+from lmforge.training.loop import TrainConfig, train
 
 params = yaml.safe_load(open("conf/base/parameters_pretraining.yml"))["pretraining"]
 training = {**params["training"], **json.loads(sys.argv[1])}

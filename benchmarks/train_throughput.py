@@ -3,7 +3,7 @@
     python benchmarks/train_throughput.py [--steps 30] [--objectives clm,mlm]
 
 Same model, batch, sequence length and optimizer (AdamW) for the three:
-  (a) lmforge.modeling.trainer.train on a packed token file (batches built on the fly),
+  (a) lmforge.training.loop.train on a packed token file (batches built on the fly),
   (b) a bare loop: forward, backward, step on pre-built batches, nothing else,
   (c) transformers.Trainer with its language-modeling collator.
 Prints tokens/s of each — from the median step time, best of `--rounds` interleaved rounds
@@ -25,17 +25,17 @@ from pathlib import Path
 import torch
 
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
-from lmforge.modeling.flops import (
+from lmforge.modeling.model import ModelConfig, build_language_model
+from lmforge.modeling.tokenizer import train_tokenizer
+from lmforge.training.flops import (
     flops_per_token,
     measured_cpu_gemm_flops,
     non_embedding_parameters,
     output_projection_parameters,
 )
-from lmforge.modeling.model import ModelConfig, build_language_model
-from lmforge.modeling.packing import PackedTokens, write_packed_tokens
-from lmforge.modeling.tasks import MASK_PROBABILITY, LanguageModelingTask, special_ids_of
-from lmforge.modeling.tokenizer import train_tokenizer
-from lmforge.modeling.trainer import TrainConfig, build_optimizer, train
+from lmforge.training.loop import TrainConfig, build_optimizer, train
+from lmforge.training.packing import PackedTokens, write_packed_tokens
+from lmforge.training.tasks import MASK_PROBABILITY, LanguageModelingTask, special_ids_of
 
 SHAPES = {
     "default (2x128, T=64, B=32)": (ModelConfig(2, 128, 2, 512, 128, 0.1), 64, 32),

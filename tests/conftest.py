@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
+from lmforge.modeling.model import ModelConfig, build_language_model
 from lmforge.modeling.tokenizer import train_tokenizer
+from lmforge.training.packing import PackedTokens, write_packed_tokens
+from lmforge.training.tasks import LanguageModelingTask, special_ids_of
 
 pytest_plugins = ["tests.scheduling"]  # how the workers share the suite
 
@@ -171,3 +174,31 @@ def _fresh_mlflow_state():
         while mlflow.active_run() is not None:
             mlflow.end_run()
         mlflow.set_tracking_uri("")
+
+
+# Tiny packed corpora and models for the model and training-loop tests.
+TINY = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
+
+
+@pytest.fixture(scope="session")
+def packed(tmp_path_factory, texts, tokenizer) -> PackedTokens:
+    path = tmp_path_factory.mktemp("tokens") / "packed"
+    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    write_packed_tokens(path, [ids[:300], ids[300:]], len(tokenizer), tokenizer.sep_token_id)
+    return PackedTokens(path)
+
+
+def lm_task(packed, tokenizer, objective="mlm", seed=0) -> LanguageModelingTask:
+    return LanguageModelingTask(
+        packed,
+        objective,
+        special_ids_of(tokenizer),
+        seq_len=32,
+        seed=seed,
+        val_fraction=0.05,
+        eval_windows=16,
+    )
+
+
+def tiny_lm(tokenizer, objective="mlm", seed=0):
+    return build_language_model(objective, TINY.to_hf(objective, tokenizer), seed)

@@ -78,5 +78,35 @@ def test_the_cycle_finder_finds_a_circle():
 
 def test_no_module_of_lmforge_imports_itself_through_others():
     graph = import_graph()
-    assert "lmforge.modeling.classification" in graph  # the graph was read
+    assert "lmforge.classification.finetune" in graph  # the graph was read
     assert cycles(graph) == []
+
+
+# The model knows nothing of the loop; the loop knows nothing of classification.
+LAYERS = ["lmforge.modeling", "lmforge.training", "lmforge.classification"]
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(importer, imported) pairs where a lower layer of `LAYERS` imports a higher one."""
+
+    def layer(module: str) -> int | None:
+        for rank, package in enumerate(LAYERS):
+            if module == package or module.startswith(f"{package}."):
+                return rank
+        return None
+
+    return sorted(
+        (source, target)
+        for source, targets in graph.items()
+        for target in targets
+        if layer(source) is not None and layer(target) is not None and layer(target) > layer(source)
+    )
+
+
+def test_the_layer_check_finds_an_upward_import():
+    graph = {"lmforge.modeling.model": {"lmforge.training.loop"}, "lmforge.training.loop": set()}
+    assert upward_imports(graph) == [("lmforge.modeling.model", "lmforge.training.loop")]
+
+
+def test_the_model_the_loop_and_classification_import_only_downward():
+    assert upward_imports(import_graph()) == []

@@ -1,4 +1,4 @@
-"""Fine-tuning's one entry point: the recipe trained centrally (`modeling.classification`) or
+"""Fine-tuning's one entry point: the recipe trained centrally (`classification.finetune`) or
 federated (`federated.training`: FedAvg with Flower), as `finetuning.federated.enabled` says.
 It sits above both, so `modeling` never calls back into `federated`, which builds on it."""
 
@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
+    from lmforge.classification.finetune import FinetuneSettings, FitOutcome
     from lmforge.modeling.artifacts import ModelRef
-    from lmforge.modeling.classification import FinetuneSettings, FitOutcome
 
 
 def fit(
@@ -24,10 +24,10 @@ def fit(
     checkpoint_root: str | None,
     random_weights: bool = False,
 ) -> tuple[FitOutcome, FinetuneSettings]:
-    """Fine-tune a classifier from `init` (`modeling.classification.fit_from`), federated when
+    """Fine-tune a classifier from `init` (`classification.finetune.fit_from`), federated when
     `finetuning.federated.enabled` (the no-pretraining baseline, `random_weights`, always
     trains centrally)."""
-    from lmforge.modeling.classification import (
+    from lmforge.classification.finetune import (
         FinetuneSettings,
         end_on_the_last_text_token,
         ensure_padding,

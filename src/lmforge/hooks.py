@@ -144,7 +144,7 @@ class CheckpointCleanupHook:
 
     @hook_impl
     def after_pipeline_run(self) -> None:
-        from lmforge.modeling.finished import clear_finished_checkpoints
+        from lmforge.training.finished import clear_finished_checkpoints
 
         clear_finished_checkpoints()
 

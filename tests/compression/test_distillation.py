@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from lmforge.classification.finetune import encode
 from lmforge.compression.distillation import (
     UNLABELED,
     DistillationTask,
@@ -11,8 +12,7 @@ from lmforge.compression.distillation import (
     student_from_teacher,
 )
 from lmforge.compression.recipes import check_student
-from lmforge.modeling.classification import encode
-from lmforge.modeling.tasks import normalizer
+from lmforge.training.tasks import normalizer
 
 
 def test_the_loss_matches_a_hand_computed_value():

@@ -1,9 +1,9 @@
 import numpy as np
 
+from lmforge.classification.inference import predict_proba
 from lmforge.compression.int8 import ONNX_FILE, OnnxClassifier, quantize_classifier
 from lmforge.compression.recipes import agreement
 from lmforge.modeling.artifacts import ModelBundle, ModelRef
-from lmforge.modeling.inference import predict_proba
 
 
 def test_int8_agrees_with_fp32_and_reloads_from_its_folder(classifier, tokenizer, texts, tmp_path):

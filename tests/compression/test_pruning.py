@@ -2,6 +2,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
+from lmforge.classification.finetune import encode
 from lmforge.compression.pruning import (
     encoder_parameters,
     feed_forward_blocks,
@@ -9,8 +10,7 @@ from lmforge.compression.pruning import (
     prune_feed_forward,
 )
 from lmforge.compression.recipes import accumulate_taylor_gradients
-from lmforge.modeling.classification import encode
-from lmforge.modeling.tasks import ClassificationTask, _pad
+from lmforge.training.tasks import ClassificationTask, _pad
 
 
 def logits(model, tokenizer, texts):

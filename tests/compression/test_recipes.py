@@ -1,10 +1,10 @@
 import torch
 
+from lmforge.classification.finetune import FinetuneSettings, apply_strategy
+from lmforge.classification.inference import predict_proba
 from lmforge.compression.pruning import feed_forward_blocks
 from lmforge.compression.recipes import load_teacher
 from lmforge.modeling.artifacts import ModelBundle, ModelRef
-from lmforge.modeling.classification import FinetuneSettings, apply_strategy
-from lmforge.modeling.inference import predict_proba
 
 
 def test_an_unmerged_lora_teacher_is_compressed_as_one_plain_model(

@@ -14,7 +14,7 @@ from lmforge.datasets import (
 )
 from lmforge.modeling.artifacts import ModelBundle
 from lmforge.modeling.model import build_classifier
-from tests.modeling.conftest import TINY
+from tests.conftest import TINY
 
 
 def test_text_corpus_streams_batches(tmp_path):

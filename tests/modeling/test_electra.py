@@ -6,9 +6,9 @@ import torch
 from transformers import AutoModelForSequenceClassification, ElectraForPreTraining
 
 from lmforge.modeling.model import load_language_model, pretrained_part
-from lmforge.modeling.objectives import ReplacedTokenDetectionObjective
-from lmforge.modeling.trainer import TrainConfig, train
-from tests.modeling.conftest import lm_task, tiny_lm
+from lmforge.training.loop import TrainConfig, train
+from lmforge.training.objectives import ReplacedTokenDetectionObjective
+from tests.conftest import lm_task, tiny_lm
 
 FAST = {"progress_bar": False, "log_every": 5, "lr": 3e-3, "batch_size": 16}
 

@@ -4,8 +4,8 @@ from transformers import AutoModelForCausalLM, AutoModelForMaskedLM
 
 from lmforge.modeling.artifacts import ModelRef
 from lmforge.modeling.model import build_classifier, load_language_model, resolve_location
-from lmforge.modeling.objectives import CausalLMObjective, MaskedLMObjective
-from tests.modeling.conftest import lm_task, tiny_lm
+from lmforge.training.objectives import CausalLMObjective, MaskedLMObjective
+from tests.conftest import lm_task, tiny_lm
 
 
 def test_masked_only_head_equals_the_stock_loss(packed, tokenizer):

@@ -8,7 +8,8 @@ import pytest
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-from lmforge.modeling.artifacts import ModelRef, finetuning_settings
+from lmforge.classification.finetune import finetuning_settings
+from lmforge.modeling.artifacts import ModelRef
 from lmforge.modeling.side_files import LINEAGE_FILE
 from lmforge.modeling.starting_point import choose_starting_point, script_mix
 from lmforge.parameters import ParameterError, check_parameters

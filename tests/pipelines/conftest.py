@@ -11,7 +11,7 @@ from kedro.io import AbstractDataset, DataCatalog, MemoryDataset
 from kedro.pipeline import Pipeline
 from kedro.runner import SequentialRunner
 
-from lmforge.modeling.finished import clear_finished_checkpoints
+from lmforge.training.finished import clear_finished_checkpoints
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 

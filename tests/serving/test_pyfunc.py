@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lmforge.classification.inference import predict_proba
 from lmforge.data.cleaning import clean_texts
 from lmforge.modeling.artifacts import ModelBundle
-from lmforge.modeling.inference import predict_proba
 from lmforge.modeling.model import build_classifier
 from lmforge.serving.pyfunc import EMPTY_FLAG, SERVING_FILE, TextClassifierModel
-from tests.modeling.conftest import TINY
+from tests.conftest import TINY
 
 CLASSES = ["negative", "neutral", "positive"]
 

@@ -3,7 +3,7 @@ the labeled rows and on unlabeled text, plus the gold labels where there are any
 
 Loss per row: α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − α)·CE(student, label),
 the CE term only on labeled rows (Hinton et al., 2015; DistilBERT's task-distillation loss).
-The task plugs into the one training loop (`modeling/trainer.py`) like any other task.
+The task plugs into the one training loop (`training/loop.py`) like any other task.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import AutoModelForSequenceClassification
 
-from lmforge.modeling.tasks import ClassificationTask
+from lmforge.training.tasks import ClassificationTask
 
 UNLABELED = -1
 _LAYER_KEY = re.compile(r"\.(h|layer)\.(\d+)\.")

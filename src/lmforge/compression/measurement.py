@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from lmforge.classification.inference import predict_proba
 from lmforge.evaluation import KEPT_METRICS
 from lmforge.evaluation.metrics import classification_report
-from lmforge.modeling.inference import predict_proba
 
 WEIGHT_SUFFIXES = (".safetensors", ".onnx", ".bin", ".pt")
 

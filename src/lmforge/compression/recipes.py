@@ -11,6 +11,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lmforge.classification.finetune import (
+    classification_task,
+    encode,
+    frame_fingerprint,
+    label_index,
+)
+from lmforge.classification.inference import predict_proba
 from lmforge.compression.distillation import UNLABELED, DistillationTask, student_from_teacher
 from lmforge.compression.int8 import OnnxClassifier, quantize_classifier
 from lmforge.compression.pruning import (
@@ -18,17 +25,10 @@ from lmforge.compression.pruning import (
     prune_feed_forward,
 )
 from lmforge.modeling.artifacts import ModelRef
-from lmforge.modeling.classification import (
-    classification_task,
-    encode,
-    frame_fingerprint,
-    label_index,
-)
-from lmforge.modeling.device import resolve_device
-from lmforge.modeling.inference import predict_proba
-from lmforge.modeling.tasks import ClassificationTask, predict_logits, to_device
-from lmforge.modeling.training_run import run_training
 from lmforge.tracking.lineage import path_md5
+from lmforge.training.device import resolve_device
+from lmforge.training.run import run_training
+from lmforge.training.tasks import ClassificationTask, predict_logits, to_device
 
 
 def _fingerprint(teacher: ModelRef, *frames: pd.DataFrame, **extra: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset
 
-from lmforge.modeling.packing import PackedTokens, write_packed_tokens
+from lmforge.training.packing import PackedTokens, write_packed_tokens
 
 
 @dataclass

@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lmforge.classification.finetune import label_index
+from lmforge.classification.inference import predict_proba
 from lmforge.evaluation import KEPT_METRICS
 from lmforge.evaluation.baselines import tfidf_logistic_regression
 from lmforge.evaluation.metrics import classification_report
 from lmforge.fitting import fit
 from lmforge.modeling.artifacts import ModelRef
-from lmforge.modeling.classification import label_index
-from lmforge.modeling.inference import predict_proba
 
 
 def _scores(

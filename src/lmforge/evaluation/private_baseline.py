@@ -12,8 +12,8 @@ import torch
 from torch import nn
 
 from lmforge.evaluation.baselines import tfidf_features
-from lmforge.modeling.privacy import PrivateTraining, noise_only_gradients
-from lmforge.modeling.train_config import PrivacyConfig
+from lmforge.training.config import PrivacyConfig
+from lmforge.training.privacy import PrivateTraining, noise_only_gradients
 
 
 def _dense(matrix: Any) -> torch.Tensor:

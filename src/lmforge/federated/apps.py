@@ -28,13 +28,13 @@ from flwr.serverapp.strategy import FedAvg
 from flwr.serverapp.strategy.strategy_utils import aggregate_metricrecords
 from safetensors.torch import save_file
 
+from lmforge.classification.finetune import classification_task
 from lmforge.federated.weights import FederationSpec, build_model, load_shared, shared_state
-from lmforge.modeling.classification import classification_task
-from lmforge.modeling.device import resolve_device, resolve_precision
-from lmforge.modeling.objectives import ClassificationObjective
-from lmforge.modeling.train_config import TrainConfig
-from lmforge.modeling.trainer import train
 from lmforge.tracking.mlflow_logging import StepLogger
+from lmforge.training.config import TrainConfig
+from lmforge.training.device import resolve_device, resolve_precision
+from lmforge.training.loop import train
+from lmforge.training.objectives import ClassificationObjective
 
 EXAMPLES = "num-examples"  # FedAvg weights each client's update by this
 

@@ -17,14 +17,14 @@ import mlflow
 import pandas as pd
 from safetensors.torch import load_file
 
+from lmforge.classification.finetune import FitOutcome
 from lmforge.federated.apps import GLOBAL_WEIGHTS, ROUNDS_FILE
 from lmforge.federated.config import FederatedConfig, FederatedConfigError, federated_problems
 from lmforge.federated.deployment import run_federation
 from lmforge.federated.partition import assign_clients, client_names
 from lmforge.federated.weights import FederationSpec, build_model, load_shared
 from lmforge.modeling.artifacts import ModelRef
-from lmforge.modeling.classification import FitOutcome
-from lmforge.modeling.trainer import TrainResult
+from lmforge.training.loop import TrainResult
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from lmforge.modeling.artifacts import ModelRef
-from lmforge.modeling.classification import (
+from lmforge.classification.finetune import (
     FinetuneSettings,
     apply_strategy,
     effective_max_length,
     end_on_the_last_text_token,
     ensure_padding,
 )
+from lmforge.modeling.artifacts import ModelRef
 from lmforge.modeling.model import build_classifier
 
 # Training keys a client's round replaces: a round is `local_epochs` over the client's rows,

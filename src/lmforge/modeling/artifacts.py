@@ -117,12 +117,3 @@ def resolve_init(pretrained: ModelRef, init_from: str) -> ModelRef:
     """`finetuning.init_from`: `pretrained` means the pretraining pipeline's output; anything
     else is a location (a folder, a hub id, `pkg://…`)."""
     return pretrained if init_from == "pretrained" else ModelRef(init_from)
-
-
-def finetuning_settings(init: ModelRef, finetuning: dict[str, Any]) -> dict[str, Any]:
-    """The `finetuning` parameters for fine-tuning `init`: with `checkpoint_overrides` applied
-    when `init` started from a pretrained checkpoint rather than from scratch."""
-    from lmforge.parameters import CHECKPOINT_OVERRIDES, with_overrides
-
-    overrides = finetuning.get(CHECKPOINT_OVERRIDES) if init.from_checkpoint else None
-    return with_overrides(finetuning, overrides)

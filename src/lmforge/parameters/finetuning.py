@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 from annotated_types import Interval
 
 from lmforge.federated.config import FederatedConfig, federated_problems
-from lmforge.modeling.train_config import (
+from lmforge.parameters import Strict, from_dataclass, partial_model
+from lmforge.training.config import (
     PrivacyConfig,
     TrainConfig,
     private_training_problems,
 )
-from lmforge.parameters import Strict, from_dataclass, partial_model
 
 Training = from_dataclass(TrainConfig, "Training")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lmforge.modeling.train_config import TrainConfig
 from lmforge.parameters import Strict, from_dataclass, partial_model
 from lmforge.parameters.finetuning import HeadWarmup
+from lmforge.training.config import TrainConfig
 
 Training = from_dataclass(TrainConfig, "Training")
 

@@ -111,7 +111,7 @@ def run_node_on_worker(
     project folder, as `kedro run` would (the catalog's paths are relative to it). Once the
     outputs are saved, the checkpoints of the training runs it finished are deleted, as
     `CheckpointCleanupHook` does after a local run; after a failure they stay for a rerun."""
-    from lmforge.modeling.finished import clearing_checkpoints_finished_inside
+    from lmforge.training.finished import clearing_checkpoints_finished_inside
 
     os.chdir(project_dir)
     with clearing_checkpoints_finished_inside(), _joined_mlflow_run(tracking_uri, mlflow_run_id):

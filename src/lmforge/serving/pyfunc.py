@@ -101,7 +101,7 @@ class TextClassifierModel(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input, params=None):  # untyped: MLflow reads the hints
         """A DataFrame with a `text` column (or a list of texts) → labels and probabilities."""
-        from lmforge.modeling.inference import predict_proba
+        from lmforge.classification.inference import predict_proba
 
         frame = as_text_frame(model_input)
         if len(frame) > self.limits["max_rows"]:

@@ -143,8 +143,8 @@ def measure_variants(
     compression: dict[str, Any],
 ) -> tuple[dict[str, dict[str, float]], Any]:
     """Teacher and variants on the test split, timed together: `compression.json`, the plot."""
+    from lmforge.classification.finetune import label_index
     from lmforge.compression.measurement import Candidate, measure, pareto_figure
-    from lmforge.modeling.classification import label_index
 
     classes = list(label_map["classes"])
     folders = {TEACHER: classifier, **dict(zip(VARIANTS, (int8, pruned, distilled), strict=True))}

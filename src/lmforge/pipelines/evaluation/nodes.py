@@ -23,7 +23,7 @@ def predict_test_split(
     classifier: ModelRef, test: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
 ) -> pd.DataFrame:
     """The test split with the classifier's prediction and class probabilities."""
-    from lmforge.modeling.inference import predict_proba
+    from lmforge.classification.inference import predict_proba
 
     classes = list(label_map["classes"])
     model, tokenizer = classifier.load_classifier(), classifier.tokenizer()
@@ -45,8 +45,8 @@ def score_predictions(
     predictions: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
 ) -> tuple[dict[str, float], dict[str, Any], Any]:
     """Accuracy, macro-F1, per-class scores and calibration; the confusion matrix (JSON, PNG)."""
+    from lmforge.classification.finetune import label_index
     from lmforge.evaluation.metrics import classification_report, confusion_figure
-    from lmforge.modeling.classification import label_index
 
     classes = list(label_map["classes"])
     probabilities = predictions[[f"prob_{c}" for c in classes]].to_numpy()
@@ -62,7 +62,7 @@ def measure_latency(
     """Milliseconds per text at batch size 1, and texts per second at the default batch."""
     import torch
 
-    from lmforge.modeling.inference import predict_proba
+    from lmforge.classification.inference import predict_proba
 
     model, tokenizer = classifier.load_classifier(), classifier.tokenizer()
     max_length = _serving(classifier)["max_length"]

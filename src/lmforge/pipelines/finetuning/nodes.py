@@ -24,8 +24,9 @@ def finetune_classifier(
     Returns the classifier folder (weights, tokenizer, label map, lineage), its training
     curves and summary metrics.
     """
+    from lmforge.classification.finetune import finetuning_settings
     from lmforge.fitting import fit
-    from lmforge.modeling.artifacts import ModelBundle, finetuning_settings, resolve_init
+    from lmforge.modeling.artifacts import ModelBundle, resolve_init
     from lmforge.modeling.side_files import LABEL_MAP_FILE, LINEAGE_FILE, SERVING_FILE
     from lmforge.tracking.mlflow_logging import flat_metrics
 
@@ -81,8 +82,9 @@ def finetune_no_pretrain_baseline(
     """The classifier's architecture from random weights, fine-tuned with the same parameters
     and budget; evaluation scores it beside the classifier: what pretraining is worth.
     With `finetuning.no_pretrain_baseline: false` the folder only records that it was skipped."""
+    from lmforge.classification.finetune import finetuning_settings
     from lmforge.fitting import fit
-    from lmforge.modeling.artifacts import ModelBundle, finetuning_settings, resolve_init
+    from lmforge.modeling.artifacts import ModelBundle, resolve_init
     from lmforge.modeling.side_files import LABEL_MAP_FILE, SERVING_FILE
 
     init = resolve_init(pretrained, finetuning["init_from"])

@@ -38,8 +38,9 @@ def label_efficiency_curve(
     Each budget draws its labeled rows (stratified, seeded) from the run's training split and
     augments them as the data pipeline does; the pretrained model and the test split are
     shared by every point."""
+    from lmforge.classification.finetune import finetuning_settings
     from lmforge.evaluation.comparison import fine_tuned_scores, tfidf_scores
-    from lmforge.modeling.artifacts import finetuning_settings, resolve_init
+    from lmforge.modeling.artifacts import resolve_init
 
     classes = list(label_map["classes"])
     init = resolve_init(pretrained, finetuning["init_from"])

@@ -13,7 +13,7 @@ from lmforge.datasets.tokens import TokenStream
 if TYPE_CHECKING:  # torch, transformers and mlflow are imported by the nodes that use them
     from lmforge.datasets.text import TextBatches
     from lmforge.modeling.artifacts import ModelBundle
-    from lmforge.modeling.packing import PackedTokens
+    from lmforge.training.packing import PackedTokens
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
 def tokenize_corpus(corpus: TextBatches, tokenizer: Any) -> TokenStream:
     """Token ids of every document, produced lazily batch by batch (the dataset streams them
     to disk, so the corpus never has to fit in memory)."""
-    from lmforge.modeling.tasks import special_ids_of
+    from lmforge.training.tasks import special_ids_of
 
     special = special_ids_of(tokenizer)
     batches = (
@@ -118,9 +118,9 @@ def pretrain_language_model(
         pretrained_part,
     )
     from lmforge.modeling.side_files import LINEAGE_FILE
-    from lmforge.modeling.tasks import MASKED_OBJECTIVES, LanguageModelingTask, special_ids_of
-    from lmforge.modeling.training_run import history_frame, run_training, warm_up_new_weights
     from lmforge.tracking.mlflow_logging import flat_metrics
+    from lmforge.training.run import history_frame, run_training, warm_up_new_weights
+    from lmforge.training.tasks import MASKED_OBJECTIVES, LanguageModelingTask, special_ids_of
 
     objective, init_from = pretraining["objective"], pretraining["init_from"]
     seed = pretraining["training"]["seed"]

@@ -1,6 +1,6 @@
 import numpy as np
 
-from lmforge.modeling.packing import PackedTokens, write_packed_tokens
+from lmforge.training.packing import PackedTokens, write_packed_tokens
 
 
 def test_documents_round_trip_through_the_memory_map(tmp_path):

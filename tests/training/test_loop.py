@@ -6,16 +6,16 @@ import pytest
 import torch
 
 from lmforge.modeling.model import build_classifier
-from lmforge.modeling.tasks import ClassificationTask
-from lmforge.modeling.trainer import (
+from lmforge.training.loop import (
     TrainConfig,
     build_optimizer,
     lr_lambda,
     replanned_steps,
     train,
 )
-from tests.modeling.conftest import lm_task, tiny_lm
-from tests.modeling.train_script import launch
+from lmforge.training.tasks import ClassificationTask
+from tests.conftest import lm_task, tiny_lm
+from tests.training.train_script import launch
 
 FAST = {"progress_bar": False, "log_every": 5, "lr": 3e-3, "batch_size": 16}
 
@@ -95,7 +95,7 @@ def test_a_budget_run_replans_at_the_pace_it_measures(tokenizer, packed, monkeyp
     """The first plan trusts a bare-step timing (here: 1 ms, 1,200 steps in 1.2 s); steps that
     really take over 30 ms (a slow logger) make the run re-plan at its first evaluation, and
     the shortened schedule still decays to its floor."""
-    monkeypatch.setattr("lmforge.modeling.trainer._seconds_per_step", lambda *a, **k: 1e-3)
+    monkeypatch.setattr("lmforge.training.loop._seconds_per_step", lambda *a, **k: 1e-3)
     config = TrainConfig(
         max_steps=10_000,
         budget_minutes=0.02,
@@ -197,7 +197,7 @@ def test_a_resumed_budget_run_keeps_its_checkpoints_plan(packed, tokenizer, tmp_
         **FAST,
     )
     first = train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
-    monkeypatch.setattr("lmforge.modeling.trainer._seconds_per_step", lambda *a, **k: 1e-6)
+    monkeypatch.setattr("lmforge.training.loop._seconds_per_step", lambda *a, **k: 1e-6)
     again = train(tiny_lm(tokenizer), lm_task(packed, tokenizer), config, tmp_path)
     assert again.resumed_from == first.steps and again.steps == first.steps < 10_000
 

@@ -2,7 +2,7 @@ import logging
 
 import torch
 
-from lmforge.modeling.checkpoint import STATE, WEIGHTS, CheckpointManager
+from lmforge.training.checkpoint import STATE, WEIGHTS, CheckpointManager
 
 
 def save_three(tmp_path):
@@ -44,7 +44,7 @@ def test_half_written_and_garbage_folders_never_crash(tmp_path):
 
 
 def test_a_corrupted_best_file_is_reported_and_not_loaded(tmp_path, caplog):
-    from lmforge.modeling.checkpoint import BEST
+    from lmforge.training.checkpoint import BEST
 
     manager = CheckpointManager(tmp_path)
     best = torch.nn.Linear(4, 2)
@@ -70,7 +70,7 @@ def test_one_writer_per_checkpoint_folder(tmp_path):
 
     import pytest
 
-    from lmforge.modeling.checkpoint import CheckpointBusyError, exclusive
+    from lmforge.training.checkpoint import CheckpointBusyError, exclusive
 
     root = tmp_path / "pretraining" / "abc123"
     root.parent.mkdir()

@@ -1,6 +1,6 @@
 """A tiny pretraining run in its own process, for the kill -9 / resume test.
 
-usage: python -m tests.modeling.train_script CHECKPOINT_DIR RESULT_JSON [SLOW_SECONDS]
+usage: python -m tests.training.train_script CHECKPOINT_DIR RESULT_JSON [SLOW_SECONDS]
 
 With `LMFORGE_FAIL_CHECKPOINT_AT=<step>` the checkpoint write of that step fails as on a full
 disk (ENOSPC), for benchmarks/chaos_resume.py.
@@ -18,12 +18,12 @@ import time
 from pathlib import Path
 
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
-from lmforge.modeling.finished import clear_finished_checkpoints
 from lmforge.modeling.model import ModelConfig, build_language_model
-from lmforge.modeling.packing import PackedTokens, write_packed_tokens
-from lmforge.modeling.tasks import LanguageModelingTask, special_ids_of
 from lmforge.modeling.tokenizer import train_tokenizer
-from lmforge.modeling.trainer import TrainConfig, train
+from lmforge.training.finished import clear_finished_checkpoints
+from lmforge.training.loop import TrainConfig, train
+from lmforge.training.packing import PackedTokens, write_packed_tokens
+from lmforge.training.tasks import LanguageModelingTask, special_ids_of
 
 CONFIG = TrainConfig(
     max_steps=24,
@@ -47,7 +47,7 @@ def launch(
         [
             sys.executable,
             "-m",
-            "tests.modeling.train_script",
+            "tests.training.train_script",
             str(checkpoints),
             str(result),
             str(slow),
@@ -62,7 +62,7 @@ def launch(
 
 def fail_checkpoint_at(step: int) -> None:
     """Make the weights write of the checkpoint at `step` fail half-way, as on a full disk."""
-    from lmforge.modeling import checkpoint
+    from lmforge.training import checkpoint
 
     original = checkpoint.save_model
 

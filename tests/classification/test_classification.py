@@ -2,8 +2,8 @@ import pandas as pd
 import pytest
 import torch
 
+from lmforge.classification.finetune import FinetuneSettings, class_weights, fit_classifier
 from lmforge.modeling.artifacts import ModelBundle, ModelRef
-from lmforge.modeling.classification import FinetuneSettings, class_weights, fit_classifier
 from lmforge.modeling.model import ModelConfig, build_classifier, build_language_model
 
 TWO_LAYERS = ModelConfig(n_layers=2, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
@@ -138,7 +138,7 @@ def test_head_warmup_trains_the_head_alone_before_the_encoder(pretrained_dir, to
 
 
 def test_long_texts_keep_their_start_and_their_end(tokenizer):
-    from lmforge.modeling.classification import encode
+    from lmforge.classification.finetune import encode
 
     text = "The start is here. " + "filler words " * 200 + "Verdict: 不推荐!"
     full = tokenizer([text])["input_ids"][0]

@@ -1,6 +1,6 @@
 import torch
 
-from lmforge.modeling.flops import (
+from lmforge.training.flops import (
     PEAK_FLOPS_BF16,
     flops_per_token,
     mfu,
@@ -29,7 +29,7 @@ def test_peaks_and_mfu():
 
 def test_a_language_models_vocabulary_projection_is_counted(tokenizer):
     from lmforge.modeling.model import build_language_model
-    from tests.modeling.conftest import TINY
+    from tests.conftest import TINY
 
     for objective in ("clm", "mlm"):
         model = build_language_model(objective, TINY.to_hf(objective, tokenizer))

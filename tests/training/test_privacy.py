@@ -8,17 +8,17 @@ import pandas as pd
 import pytest
 import torch
 
-from lmforge.modeling.classification import FinetuneSettings, fit_classifier, private_rows
+from lmforge.classification.finetune import FinetuneSettings, fit_classifier, private_rows
 from lmforge.modeling.model import ModelConfig, build_classifier, build_language_model
-from lmforge.modeling.objectives import ClassificationObjective
-from lmforge.modeling.privacy import PrivateTraining, private_wrap, unwrap
-from lmforge.modeling.train_config import (
+from lmforge.training.config import (
     PrivacyConfig,
     PrivacyConfigError,
     TrainConfig,
     default_delta,
 )
-from lmforge.modeling.trainer import build_optimizer
+from lmforge.training.loop import build_optimizer
+from lmforge.training.objectives import ClassificationObjective
+from lmforge.training.privacy import PrivateTraining, private_wrap, unwrap
 
 TINY = ModelConfig(n_layers=2, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
 # rdp calibrates in about 1 s, prv (the default) in about 6 s: prv is tested once below
@@ -245,8 +245,8 @@ class Interrupt(Exception):
 def test_a_resumed_private_run_matches_an_uninterrupted_one(tmp_path, tokenizer, splits):
     """Same Poisson batches (seeded by step), the same noise (RNG state in the checkpoint) and
     the same average of the noisy weights (`ema_decay`, in the checkpoint too)."""
-    from lmforge.modeling.classification import classification_task
-    from lmforge.modeling.trainer import train
+    from lmforge.classification.finetune import classification_task
+    from lmforge.training.loop import train
 
     config = TrainConfig(
         max_steps=8,

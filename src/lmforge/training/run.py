@@ -11,9 +11,9 @@ from typing import Any
 
 import pandas as pd
 
-from lmforge.modeling.privacy import PrivacyConfig
-from lmforge.modeling.trainer import TrainConfig, TrainResult, train
 from lmforge.tracking.mlflow_logging import StepLogger
+from lmforge.training.loop import TrainConfig, TrainResult, train
+from lmforge.training.privacy import PrivacyConfig
 
 # Training keys that do not change the result; they stay out of the checkpoint key.
 _NOT_SEMANTIC = {

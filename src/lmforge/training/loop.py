@@ -30,27 +30,27 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
-from lmforge.modeling import distributed
-from lmforge.modeling.checkpoint import CheckpointManager, exclusive
-from lmforge.modeling.device import autocast, configure_backends, resolve_device, resolve_precision
-from lmforge.modeling.finished import FINISHED_CHECKPOINTS
-from lmforge.modeling.flops import (
+from lmforge.modeling.layers import layer_lr_scales
+from lmforge.training import distributed
+from lmforge.training.checkpoint import CheckpointManager, exclusive
+from lmforge.training.config import (
+    PrivacyConfig,
+    PrivacyConfigError,
+    TrainConfig,
+    check_compatible,
+)
+from lmforge.training.device import autocast, configure_backends, resolve_device, resolve_precision
+from lmforge.training.finished import FINISHED_CHECKPOINTS
+from lmforge.training.flops import (
     flops_per_token,
     mfu,
     non_embedding_parameters,
     output_projection_parameters,
     peak_flops,
 )
-from lmforge.modeling.layers import layer_lr_scales
-from lmforge.modeling.privacy import PrivateTraining, noise_only_gradients, private_wrap
-from lmforge.modeling.tasks import Task, model_inputs, normalizer, to_device
-from lmforge.modeling.train_config import (
-    PrivacyConfig,
-    PrivacyConfigError,
-    TrainConfig,
-    check_compatible,
-)
-from lmforge.modeling.weight_average import WeightAverage
+from lmforge.training.privacy import PrivateTraining, noise_only_gradients, private_wrap
+from lmforge.training.tasks import Task, model_inputs, normalizer, to_device
+from lmforge.training.weight_average import WeightAverage
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lmforge.modeling.finished import FINISHED_CHECKPOINTS, clearing_checkpoints_finished_inside
+from lmforge.training.finished import FINISHED_CHECKPOINTS, clearing_checkpoints_finished_inside
 
 
 def _finished_run(folder):

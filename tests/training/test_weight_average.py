@@ -2,9 +2,9 @@ import pytest
 import torch
 from torch import nn
 
-from lmforge.modeling.trainer import TrainConfig, train
-from lmforge.modeling.weight_average import WeightAverage, warmed_up_decay
-from tests.modeling.conftest import lm_task, tiny_lm
+from lmforge.training.loop import TrainConfig, train
+from lmforge.training.weight_average import WeightAverage, warmed_up_decay
+from tests.conftest import lm_task, tiny_lm
 
 FAST = {"progress_bar": False, "lr": 3e-3, "batch_size": 16, "eval_every": 1_000}
 

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from lmforge.modeling.classification import encode
-from lmforge.modeling.device import resolve_device, resolve_precision
-from lmforge.modeling.tasks import predict_logits
+from lmforge.classification.finetune import encode
+from lmforge.training.device import resolve_device, resolve_precision
+from lmforge.training.tasks import predict_logits
 
 
 def predict_proba(

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lmforge.modeling.train_config import PrivacyConfig, PrivacyConfigError, default_delta
+from lmforge.training.config import PrivacyConfig, PrivacyConfigError, default_delta
 
 logger = logging.getLogger(__name__)
 SMALL_BATCH = 128  # below this expected batch size, DP noise usually swamps the signal

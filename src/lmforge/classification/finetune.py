@@ -21,10 +21,11 @@ from torch import nn
 from lmforge.modeling.artifacts import ModelRef
 from lmforge.modeling.layers import embedding_modules, head_parameter_names, transformer_layers
 from lmforge.modeling.model import build_classifier
-from lmforge.modeling.tasks import ClassificationTask
-from lmforge.modeling.train_config import PrivacyConfig, PrivacyConfigError, TrainConfig
-from lmforge.modeling.trainer import TrainResult
-from lmforge.modeling.training_run import history_frame, run_training, warm_up_new_weights
+from lmforge.parameters import CHECKPOINT_OVERRIDES, with_overrides
+from lmforge.training.config import PrivacyConfig, PrivacyConfigError, TrainConfig
+from lmforge.training.loop import TrainResult
+from lmforge.training.run import history_frame, run_training, warm_up_new_weights
+from lmforge.training.tasks import ClassificationTask
 
 STRATEGIES = ("full", "head", "lora")
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class FinetuneSettings:
     # Steps that train only the new head (at `lr`) before the strategy's weights are touched:
     # a random head's first, large gradients never reach a pretrained encoder.
     head_warmup: dict[str, Any] = field(default_factory=dict)
-    privacy: dict[str, Any] = field(default_factory=dict)  # DP-SGD (modeling/privacy.py)
+    privacy: dict[str, Any] = field(default_factory=dict)  # DP-SGD (training/privacy.py)
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> FinetuneSettings:
@@ -303,3 +304,10 @@ def fit_from(
     fingerprint = {**origin, "dropout": dropout, "data": data, "classes": classes}
     args = (train, validation, classes, settings, training, stage, fingerprint, checkpoint_root)
     return fit_classifier(model, tokenizer, *args), settings
+
+
+def finetuning_settings(init: ModelRef, finetuning: dict[str, Any]) -> dict[str, Any]:
+    """The `finetuning` parameters for fine-tuning `init`: with `checkpoint_overrides` applied
+    when `init` started from a pretrained checkpoint rather than from scratch."""
+    overrides = finetuning.get(CHECKPOINT_OVERRIDES) if init.from_checkpoint else None
+    return with_overrides(finetuning, overrides)

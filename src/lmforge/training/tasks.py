@@ -14,14 +14,14 @@ import torch
 from sklearn.metrics import accuracy_score, f1_score
 from torch import nn
 
-from lmforge.modeling.device import autocast
-from lmforge.modeling.objectives import (
+from lmforge.training.device import autocast
+from lmforge.training.objectives import (
     CausalLMObjective,
     ClassificationObjective,
     MaskedLMObjective,
     ReplacedTokenDetectionObjective,
 )
-from lmforge.modeling.packing import PackedTokens
+from lmforge.training.packing import PackedTokens
 
 Batch = dict[str, torch.Tensor]
 

@@ -3,9 +3,9 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
-from lmforge.modeling.trainer import TrainConfig, train
 from lmforge.tracking.mlflow_logging import StepLogger
-from tests.modeling.conftest import lm_task, tiny_lm
+from lmforge.training.loop import TrainConfig, train
+from tests.conftest import lm_task, tiny_lm
 
 CONFIG = dict(
     max_steps=8,
