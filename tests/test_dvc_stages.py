@@ -41,10 +41,10 @@ def test_stages_follow_the_pipelines_catalog_and_imports(document):
     # What the nodes import, followed through the import graph (the drift this file replaces).
     assert covers(stages["pretraining"]["deps"], "src/lmforge/tracking/mlflow_logging.py")
     assert covers(finetuning["deps"], "src/lmforge/tracking/mlflow_logging.py")
-    assert covers(finetuning["deps"], "src/lmforge/modeling/classification.py")
-    assert not covers(stages["pretraining"]["deps"], "src/lmforge/modeling/classification.py")
+    assert covers(finetuning["deps"], "src/lmforge/classification/finetune.py")
+    assert not covers(stages["pretraining"]["deps"], "src/lmforge/classification/finetune.py")
     assert not covers(evaluation["deps"], "src/lmforge/pipelines/finetuning/nodes.py")
-    assert not covers(stages["data_processing"]["deps"], "src/lmforge/modeling/trainer.py")
+    assert not covers(stages["data_processing"]["deps"], "src/lmforge/training/loop.py")
     # Reads from the stage before it, writes what the catalog says.
     assert "data/06_models/pretrained" in finetuning["deps"]
     assert "data/06_models/no_pretrain_classifier" in finetuning["outs"]
@@ -91,3 +91,23 @@ def test_kedro_lmforge_dvc_sync_check(tmp_path):
     result = CliRunner().invoke(cli, ["lmforge", "dvc-sync", "--check"], obj=metadata)
     assert result.exit_code == 0, result.output
     assert "up to date" in result.output
+
+
+def test_uncached_outputs_are_left_to_git(document):
+    """DVC keeps a `cache: false` output in git: ignored there, a queued experiment's workspace
+    (a git copy plus the cache) would lack it and rerun its stage every time."""
+    import subprocess
+
+    uncached = [
+        path
+        for stage in document["stages"].values()
+        for out in stage.get("outs", [])
+        if isinstance(out, dict)
+        for path, options in out.items()
+        if options.get("cache") is False
+    ]
+    assert "data/08_reporting/registration.json" in uncached
+    ignored = subprocess.run(
+        ["git", "check-ignore", *uncached], cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert ignored.stdout.split() == []

@@ -52,7 +52,9 @@ def test_mlflow_models_serve_answers_invocations(trained_project):
 
 
 def test_two_runs_compare_in_the_mlflow_server_and_gate_the_champion(trained_project):
-    kedro_run(trained_project, "--params", "finetuning.training.lr=0.003")
+    # a fine-tuning change reruns the default pipeline from fine-tuning on
+    change = ("--from-nodes", "finetune_classifier", "--params", "finetuning.training.lr=0.003")
+    kedro_run(trained_project, *change)
     args = [
         "mlflow",
         "server",
