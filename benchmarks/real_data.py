@@ -39,12 +39,9 @@ date, the commit and the machine; a new measurement replaces the entry it supers
 from __future__ import annotations
 
 import argparse
-import datetime
 import importlib.util
 import io
 import json
-import os
-import platform
 import random
 import shutil
 import subprocess
@@ -57,6 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, commit, record  # noqa: E402
 from tests.conftest import copy_project, project_env  # noqa: E402
 
 SIZES = {"train": 7000, "validation": 1000, "test": 2000}
@@ -231,26 +229,11 @@ KEPT = ("accuracy", "macro_f1", "val_macro_f1", "tfidf_lr_accuracy", "tfidf_lr_m
 KEPT += ("tfidf_lr_val_macro_f1", "no_pretrain_accuracy", "no_pretrain_macro_f1")
 
 
-def machine() -> dict[str, object]:
-    import torch
-
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {"cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "gpu": gpu}
-
-
-def commit() -> str:
-    """The checked-out commit, `+dirty` when tracked files differ from it."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True)
-    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=ROOT).returncode != 0
-    return (head.stdout.decode().strip() or "unknown") + ("+dirty" if dirty else "")
-
-
-def record(
+def record_results(
     path: Path, corpus: str, env: str | None, params: str, results: dict, measured_at: str
 ) -> None:
-    """Write each setting's figures into `path`, replacing the entry they supersede;
-    `measured_at`: the commit the runs started from."""
-    entries = json.loads(path.read_text()) if path.is_file() else {}
+    """Each setting's figures into `path` (benchmarks/recording.py)."""
+    entries = {}
     for name, metrics in results.items():
         key = f"{corpus} · {name} · --env {env or 'base'}" + (f" · {params}" if params else "")
         entries[key] = {
@@ -262,12 +245,8 @@ def record(
             **{k: round(metrics[k], 4) for k in KEPT if k in metrics},
             "margin_over_tfidf_lr": round(metrics["macro_f1"] - metrics["tfidf_lr_macro_f1"], 4),
             "wall_min": round(metrics["wall_s"] / 60, 1),
-            "date": datetime.date.today().isoformat(),
-            "commit": measured_at,
-            "machine": {**machine(), "platform": platform.machine()},
         }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(sorted(entries.items())), indent=2, ensure_ascii=False) + "\n")
+    record(path, entries, measured_at)
 
 
 def main() -> None:
@@ -294,7 +273,7 @@ def main() -> None:
     parser.add_argument(
         "--results",
         type=Path,
-        default=ROOT / "benchmarks" / "results" / "real_data.json",
+        default=RESULTS / "real_data.json",
         help="the results file each setting's figures are written into",
     )
     args = parser.parse_args()
@@ -315,7 +294,7 @@ def main() -> None:
             print_curve(workdir / name / "data" / "08_reporting", args.curve_out)
     (workdir / "results.json").write_text(json.dumps(results, indent=2))
     if args.setting != "curve":
-        record(args.results, args.corpus, args.env, args.params, results, measured_at)
+        record_results(args.results, args.corpus, args.env, args.params, results, measured_at)
     print(f"\nresults: {workdir / 'results.json'} and {args.results}")
     if args.keep is None:
         shutil.rmtree(workdir, ignore_errors=True)

