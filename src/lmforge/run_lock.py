@@ -21,7 +21,7 @@ LOCK_FILE = Path("data") / ".lmforge-run.lock"
 PARALLEL_HINT = (
     "To run experiments in parallel, queue them with DVC, which gives each its own workspace: "
     "`dvc exp run --queue -S '<params file>:<key>=<value>'` then `dvc queue start -j 2` "
-    "(README, 'Parallel experiments')."
+    "(docs/mlflow.md)."
 )
 
 

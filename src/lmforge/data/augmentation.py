@@ -34,7 +34,7 @@ class AugmentationParams:
     insert_prob: float = 0.05
     seed: int = 42
     # augment only a training split of at most this many rows (None: any size); on real
-    # reviews copies helped 500 labels, were level at 2,000 and hurt 7,000 (README)
+    # reviews copies helped 500 labels, were level at 2,000 and hurt 7,000 (docs)
     max_labeled_rows: Annotated[int, Interval(ge=1)] | None = 2000
 
 

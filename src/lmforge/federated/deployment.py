@@ -1,7 +1,7 @@
 """A federation on one machine, run by Flower's deployment engine: a SuperLink and one
 SuperNode per client as separate processes talking over loopback, then `flwr run` of lmforge's
-Flower App (`flower_app/`). On separate machines the same three commands run there (README,
-"Federated fine-tuning"); nothing here is specific to loopback but the address.
+Flower App (`flower_app/`). On separate machines the same three commands run there
+(docs/federated.md); nothing here is specific to loopback but the address.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ the masked positions with plausible tokens, and the discriminator — the model 
 learns to tell, at every position, whether a token is the original. It learns from all the
 tokens instead of the 15% that are masked, and never projects onto the vocabulary itself. The
 paper's objective for small compute; at lmforge's 3-minute CPU budget it does not get going
-(README, "Your own data → Diagnosis")."""
+(docs/diagnosis.md)."""
 
 from __future__ import annotations
 

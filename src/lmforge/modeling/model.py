@@ -44,7 +44,7 @@ class ModelConfig:
     n_heads: int = 4
     d_ff: int = 512
     max_length: int = 128
-    dropout: float = 0.0  # conf/base: 0 pretrains better in a small budget (README)
+    dropout: float = 0.0  # conf/base: 0 pretrains better in a small budget (docs)
 
     def to_hf(self, objective: str, tokenizer: PreTrainedTokenizerBase) -> PretrainedConfig:
         """The matching `transformers` config: BERT for `mlm`, GPT-2 for `clm`, ELECTRA (the
@@ -73,7 +73,7 @@ class ModelConfig:
         if objective == "clm":
             return GPT2Config(
                 # GPT-2's tanh GELU as torch's one fused kernel, not `gelu_new`'s five
-                # elementwise ops: the same function, +16% CLM tokens/s on CPU (README)
+                # elementwise ops: the same function, +16% CLM tokens/s on CPU (docs)
                 activation_function="gelu_pytorch_tanh",
                 vocab_size=len(tokenizer),
                 n_embd=self.d_model,

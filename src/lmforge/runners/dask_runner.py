@@ -64,7 +64,7 @@ def local_cluster(
     """A cluster on this machine with `gpu_workers` workers declaring the GPU resource (one
     each) and `cpu_workers` plain workers, like the GPU and CPU pools of a real deployment.
     Scheduler, workers and nannies listen on 127.0.0.1 only (Dask has no authentication
-    without TLS: see README, "Scale-out")."""
+    without TLS: see docs/scale-out.md)."""
     worker_class = Nanny if processes else Worker
     options = {"nthreads": threads_per_worker, "host": LOOPBACK}
     workers = {

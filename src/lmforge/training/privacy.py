@@ -109,7 +109,7 @@ class PrivateTraining:
             logger.warning(
                 "DP-SGD with batch_size %d: the noise per coordinate is σ·C/batch, large at this "
                 "size; batches of %d+ and a higher learning rate for head/lora work better "
-                "(kedro run --env private; README, Privacy)",
+                "(kedro run --env private; docs/privacy.md)",
                 self.expected_batch_size,
                 SMALL_BATCH,
             )
