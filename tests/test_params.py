@@ -3,20 +3,26 @@ pipeline, naming the key, where it came from and the closest valid key."""
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import pytest
 from kedro.framework.project import configure_project, find_pipelines
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from pydantic import ValidationError
 
 from lmforge.parameters import (
     ParameterError,
     _nest,
+    _settings_arguments,
     check_parameters,
     parameter_origins,
     pipeline_settings,
+    typed_settings,
 )
+from lmforge.parameters.evaluation import Registry
+from lmforge.pipelines.evaluation.nodes import registration_candidate
 from tests.conftest import copy_project
 from tests.pipelines.conftest import CONF, _merge, load_parameters
 
@@ -211,3 +217,49 @@ def test_electra_from_a_checkpoint_stops_the_run_before_any_node(max_steps):
         return
     with pytest.raises(ParameterError, match="electra trains from scratch, not from init_from"):
         check_parameters(params, parameter_origins(CONF, "test", runtime))
+
+
+def test_the_catalog_keeps_parameter_blocks_as_dicts(tmp_path):
+    """Kedro would put the nodes' models into the catalog; lmforge's context keeps the dicts
+    (kedro-mlflow flattens only dicts into `source.kind`, … params) and the nodes type them."""
+    project = copy_project(tmp_path / "project")
+    bootstrap_project(project)
+    runtime = _nest({"split.seed": 7})
+    with KedroSession.create(project_path=project, env="test", runtime_params=runtime) as session:
+        context = session.load_context()
+        for block in ("source", "split", "finetuning"):
+            assert type(context.params[block]) is dict, block
+            assert type(context.catalog.load(f"params:{block}")) is dict, block
+        assert context.catalog.load("params:split")["seed"] == 7
+
+
+def test_every_node_takes_its_parameter_blocks_typed():
+    """Each node argument fed from `params:<block>` is annotated with that block's model, so
+    the signature says what the node reads; Kedro's dict becomes the model on the way in."""
+    configure_project("lmforge")
+    settings = pipeline_settings()
+    for pipeline in find_pipelines().values():
+        for node in pipeline.nodes:
+            models = _settings_arguments(node.func)
+            arguments = list(inspect.signature(node.func).parameters)
+            for argument, dataset in zip(arguments, node.inputs, strict=False):
+                block = dataset.removeprefix("params:")
+                if dataset.startswith("params:") and isinstance(settings.get(block), type):
+                    assert models.get(argument) is settings[block], (node.name, argument)
+                    assert inspect.unwrap(node.func) is not node.func, (
+                        f"{node.name}: @typed_settings"
+                    )
+
+
+def test_a_typed_node_takes_the_dict_kedro_loads_or_the_model():
+    @typed_settings
+    def alias_of(registry: Registry, suffix: str = "") -> str:
+        return registry.alias + suffix
+
+    block = load_parameters()["registry"]
+    assert alias_of(block, suffix="-x") == alias_of(Registry.model_validate(block), "-x")
+    with pytest.raises(ValidationError, match=r"registry|Registry[\s\S]*promote"):
+        alias_of({**block, "promote": "sometimes"})
+    assert inspect.signature(registration_candidate).parameters["registry"].annotation == (
+        "Registry"
+    )

@@ -1,5 +1,6 @@
 """Kedro project settings."""
 
+from lmforge.context import ProjectContext
 from lmforge.hooks import (
     CheckpointCleanupHook,
     DaskConfigHook,
@@ -9,6 +10,8 @@ from lmforge.hooks import (
     UnloggedMetricsHook,
 )
 from lmforge.tracking.store import artifact_location, tracking_uri
+
+CONTEXT_CLASS = ProjectContext  # parameter blocks stay dicts in the catalog (see its docstring)
 
 HOOKS = (
     ParameterCheckHook(),

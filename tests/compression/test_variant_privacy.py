@@ -7,10 +7,9 @@ import pandas as pd
 
 from lmforge.modeling.artifacts import ModelRef
 from lmforge.pipelines.compression.nodes import variant_candidates, variant_privacy
+from tests.pipelines.conftest import load_parameters
 
 GUARANTEE = {"epsilon": 7.9, "delta": 1e-4, "noise_multiplier": 0.6}
-REGISTRY = {"model_name": "clf", "alias": "champion", "promote": "gate", "serving": {}}
-REGISTRY |= {"baseline_gate": True, "baseline_margin": 0.0}
 SCORES = {"macro_f1": 0.9, "texts_per_s": 100.0}
 
 
@@ -23,6 +22,7 @@ def test_only_int8_keeps_a_private_teachers_guarantee():
 
 
 def test_variant_aliases_follow_the_privacy_of_each_variant(tmp_path):
+    params = load_parameters("test")
     folders = {}
     for name in ("int8", "pruned", "distilled"):
         folder = tmp_path / name
@@ -41,8 +41,8 @@ def test_variant_aliases_follow_the_privacy_of_each_variant(tmp_path):
         pd.DataFrame({"text": ["a"], "label": ["neg"]}),
         {"version": "3", "alias": "champion-dp"},
         {"tfidf_lr_macro_f1": 0.85},  # the run's metrics.json
-        REGISTRY,
-        {"max_macro_f1_drop": 0.01},
+        {**params["registry"], "alias": "champion", "baseline_gate": True, "baseline_margin": 0.0},
+        params["compression"],
     )
     by_name = {c.variant: c for c in candidates}
     assert by_name["int8"].alias == "champion-dp-int8"

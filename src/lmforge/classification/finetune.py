@@ -21,7 +21,6 @@ from torch import nn
 from lmforge.modeling.artifacts import ModelRef
 from lmforge.modeling.layers import embedding_modules, head_parameter_names, transformer_layers
 from lmforge.modeling.model import build_classifier
-from lmforge.parameters import CHECKPOINT_OVERRIDES, with_overrides
 from lmforge.training.config import PrivacyConfig, PrivacyConfigError, TrainConfig
 from lmforge.training.loop import TrainResult
 from lmforge.training.run import history_frame, run_training, warm_up_new_weights
@@ -304,10 +303,3 @@ def fit_from(
     fingerprint = {**origin, "dropout": dropout, "data": data, "classes": classes}
     args = (train, validation, classes, settings, training, stage, fingerprint, checkpoint_root)
     return fit_classifier(model, tokenizer, *args), settings
-
-
-def finetuning_settings(init: ModelRef, finetuning: dict[str, Any]) -> dict[str, Any]:
-    """The `finetuning` parameters for fine-tuning `init`: with `checkpoint_overrides` applied
-    when `init` started from a pretrained checkpoint rather than from scratch."""
-    overrides = finetuning.get(CHECKPOINT_OVERRIDES) if init.from_checkpoint else None
-    return with_overrides(finetuning, overrides)

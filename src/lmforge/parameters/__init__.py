@@ -15,12 +15,15 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import functools
 import importlib
+import inspect
 import pkgutil
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
@@ -32,6 +35,50 @@ class Strict(BaseModel):
     """A parameter block: unknown keys are errors, values are type-checked."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The block as the YAML gave it (keys it left out stay out): for the library code
+        that takes plain blocks, and for lineage and checkpoint keys, which must not change
+        with the typing."""
+        return self.model_dump(exclude_unset=True)
+
+
+Node = TypeVar("Node", bound=Callable[..., Any])
+
+
+def typed_settings(node: Node) -> Node:
+    """Let a node declare its parameter blocks by their models (`source: Source`): Kedro passes
+    `params:<block>` as the dict it loaded, and each argument annotated with a `Strict` model
+    is validated into that model before the node runs (a model passes through unchanged)."""
+    models = _settings_arguments(node)
+    signature = inspect.signature(node)
+
+    @functools.wraps(node)
+    def with_models(*args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(*args, **kwargs)
+        for name, model in models.items():
+            value = bound.arguments.get(name)
+            if isinstance(value, dict):
+                bound.arguments[name] = model.model_validate(value)
+        return node(*bound.args, **bound.kwargs)
+
+    return typing.cast(Node, with_models)
+
+
+def _settings_arguments(node: Callable[..., Any]) -> dict[str, type[Strict]]:
+    """The arguments of `node` annotated with a `Strict` model. Annotations are resolved one by
+    one: a node may annotate others with names it imports only for type checking."""
+    models = {}
+    node = inspect.unwrap(node)
+    for name, annotation in inspect.get_annotations(node).items():
+        if isinstance(annotation, str):
+            try:
+                annotation = eval(annotation, node.__globals__)
+            except NameError:
+                continue
+        if isinstance(annotation, type) and issubclass(annotation, Strict):
+            models[name] = annotation
+    return models
 
 
 class ParameterError(ValueError):

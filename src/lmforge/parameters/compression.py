@@ -48,11 +48,9 @@ class Compression(Strict):
     pruning: Pruning
     distillation: Distillation
 
-
-def enabled(compression: dict, variant: str) -> bool:
-    """Whether `compression.variants` asks for `variant` (`all`: every one)."""
-    chosen = compression["variants"]
-    return chosen == "all" or variant in chosen
+    def enabled(self, variant: str) -> bool:
+        """Whether `compression.variants` asks for `variant` (`all`: every one)."""
+        return self.variants == "all" or variant in self.variants
 
 
 def student_problems(student: dict, teacher_layers: int, teacher_d_ff: int) -> list[str]:
@@ -74,7 +72,7 @@ def student_smaller_than_teacher(params: dict) -> list[str]:
     Otherwise the teacher's shape is known once it is loaded, and checked then."""
     compression, pretraining = params.get("compression"), params.get("pretraining") or {}
     finetuning = params.get("finetuning") or {}
-    if not compression or not enabled(compression, "distilled"):
+    if not compression or not Compression.model_validate(compression).enabled("distilled"):
         return []
     if pretraining.get("init_from") != "scratch" or finetuning.get("init_from") != "pretrained":
         return []

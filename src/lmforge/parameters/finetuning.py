@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 from annotated_types import Interval
 
 from lmforge.federated.config import FederatedConfig, federated_problems
-from lmforge.parameters import Strict, from_dataclass, partial_model
+from lmforge.parameters import (
+    CHECKPOINT_OVERRIDES,
+    Strict,
+    from_dataclass,
+    partial_model,
+    with_overrides,
+)
 from lmforge.training.config import (
     PrivacyConfig,
     TrainConfig,
@@ -60,6 +66,13 @@ CheckpointOverrides = partial_model(
 
 class Finetuning(FinetuningSettings):
     checkpoint_overrides: CheckpointOverrides  # type: ignore[valid-type]
+
+    def for_start(self, from_checkpoint: bool) -> FinetuningSettings:
+        """The settings for fine-tuning a model that started from a pretrained checkpoint
+        (`checkpoint_overrides` applied) or from scratch (the block as it is)."""
+        block = self.as_dict()
+        overrides = block[CHECKPOINT_OVERRIDES] if from_checkpoint else None
+        return FinetuningSettings.model_validate(with_overrides(block, overrides))
 
 
 def private_finetuning_runs(params: dict) -> list[str]:

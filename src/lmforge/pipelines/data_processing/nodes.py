@@ -31,6 +31,8 @@ from lmforge.data.schemas import (
 )
 from lmforge.data.sources import SourceParams, load_source
 from lmforge.data.splitting import apply_label_budget, assert_no_leakage, stratified_split
+from lmforge.parameters import typed_settings
+from lmforge.parameters.data_processing import Augmentation, Cleaning, Source, Split, Validation
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +40,14 @@ SPLIT_COLUMNS = ["text", "label", "source"]
 PRETRAIN_COLUMNS = ["text", "source"]
 
 
-def ingest_source(source: dict[str, Any]) -> pd.DataFrame:
+@typed_settings
+def ingest_source(source: Source) -> pd.DataFrame:
     """The raw corpus named by the `source` parameters, checked against the raw schema."""
-    return validate_raw(load_source(SourceParams.from_dict(source)))
+    return validate_raw(load_source(SourceParams.from_dict(source.as_dict())))
 
 
-def clean_corpus(
-    raw: pd.DataFrame, cleaning: dict[str, Any]
-) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+@typed_settings
+def clean_corpus(raw: pd.DataFrame, cleaning: Cleaning) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     """Normalize text and labels, set aside duplicate texts, and build the label map.
 
     Returns the clean table (with `row_id`, the row's position in the raw corpus), the label
@@ -53,19 +55,17 @@ def clean_corpus(
     (`label:conflicting_labels`), never resolved silently; among other duplicates the first
     labeled row is kept, else the first row (`text:duplicate`).
     """
-    aliases = cleaning.get("label_aliases") or {}
+    aliases = cleaning.label_aliases or {}
     frame = raw.assign(
         row_id=np.arange(len(raw), dtype="int64"),
         text=clean_texts(raw["text"]),
         label=normalize_label_values(raw["label"], aliases),
     )
     keys = dedup_keys(frame["text"])
-    if cleaning.get("labels"):
-        classes = normalize_class_list(cleaning["labels"], aliases)
+    if cleaning.labels:
+        classes = normalize_class_list(cleaning.labels, aliases)
     else:
-        classes = infer_classes(
-            frame["label"], cleaning["min_label_count"], cleaning["rare_label_ratio"]
-        )
+        classes = infer_classes(frame["label"], cleaning.min_label_count, cleaning.rare_label_ratio)
     conflicting = conflicting_keys(keys, frame["label"], classes)
     unlabeled_last = frame.assign(_key=keys, _unlabeled=frame["label"].isna()).sort_values(
         "_unlabeled", kind="stable"
@@ -88,12 +88,13 @@ def clean_corpus(
     return frame[~is_duplicate & ~conflicting], build_label_map(classes, aliases), set_aside
 
 
+@typed_settings
 def validate_corpus(
     clean: pd.DataFrame,
     label_map: dict,
     duplicates: pd.DataFrame,
-    cleaning: dict[str, Any],
-    validation: dict[str, Any],
+    cleaning: Cleaning,
+    validation: Validation,
     label_column: str | None = "label",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Rows that pass the clean schema, and every row set aside so far with its reason.
@@ -101,17 +102,13 @@ def validate_corpus(
     With `source.label_column: null` the corpus is all unlabeled text (for pretraining only);
     otherwise at least one labeled row must pass.
     """
-    bounds = LengthBounds(
-        **{k: cleaning[k] for k in LengthBounds.__dataclass_fields__ if k in cleaning}
-    )
+    bounds = LengthBounds(**{k: getattr(cleaning, k) for k in LengthBounds.__dataclass_fields__})
     schema = clean_schema(label_map["classes"], bounds, require_labels=label_column is not None)
     valid, rejected = reject_invalid_rows(clean, schema)
     hint = _rare_label_hint(rejected, cleaning)
     if hint:
         logger.warning(hint)
-    enforce_reject_budget(
-        rejected, len(clean), validation["max_reject_fraction"], schema.name, hint
-    )
+    enforce_reject_budget(rejected, len(clean), validation.max_reject_fraction, schema.name, hint)
     if label_column is not None:
         require_labeled_rows(valid, schema.name)
     set_aside = pd.concat([duplicates, rejected.assign(stage="validate")], ignore_index=True)
@@ -119,9 +116,9 @@ def validate_corpus(
     return valid.reset_index(drop=True), set_aside
 
 
-def _rare_label_hint(rejected: pd.DataFrame, cleaning: dict[str, Any]) -> str | None:
+def _rare_label_hint(rejected: pd.DataFrame, cleaning: Cleaning) -> str | None:
     """Which labels were rejected as too rare, and the parameter that decided it."""
-    if cleaning.get("labels"):
+    if cleaning.labels:
         return None
     rare = rejected.loc[rejected["reason"].str.contains("label_in_label_map"), "label"]
     if rare.empty:
@@ -130,28 +127,26 @@ def _rare_label_hint(rejected: pd.DataFrame, cleaning: dict[str, Any]) -> str | 
     shown = ", ".join(f"{label!r} ({n})" for label, n in counts.head(10).items())
     return (
         f"{len(rare)} row(s) rejected for a label too rare to be a class (seen fewer than "
-        f"cleaning.min_label_count={cleaning['min_label_count']} times, or fewer than "
-        f"cleaning.rare_label_ratio={cleaning['rare_label_ratio']} times the most frequent "
+        f"cleaning.min_label_count={cleaning.min_label_count} times, or fewer than "
+        f"cleaning.rare_label_ratio={cleaning.rare_label_ratio} times the most frequent "
         f"label): {shown}{' …' if len(counts) > 10 else ''}. If these are real classes, "
         "lower those parameters or list every class in cleaning.labels"
     )
 
 
-def _carve_missing_splits(
-    labels: pd.Series, assignment: pd.Series, split: dict[str, Any]
-) -> pd.Series:
+def _carve_missing_splits(labels: pd.Series, assignment: pd.Series, split: Split) -> pd.Series:
     """When the data's own split has no labeled validation or test rows (a GLUE-style test set
     without labels, or no such split at all), carve them from the labeled training rows."""
     labeled = labels.notna()
     missing = [
         name
         for name in ("validation", "test")
-        if split["ratios"].get(name, 0) > 0 and not (labeled & (assignment == name)).any()
+        if split.ratios.get(name, 0) > 0 and not (labeled & (assignment == name)).any()
     ]
     pool = labeled & (assignment == "train")
     if not missing or not pool.any():
         return assignment
-    ratios = {"train": split["ratios"]["train"], **{n: split["ratios"][n] for n in missing}}
+    ratios = {"train": split.ratios["train"], **{n: split.ratios[n] for n in missing}}
     logger.warning(
         "The data has no labeled %s rows: carving them from the %d labeled training "
         "rows (stratified, split.ratios %s)",
@@ -160,7 +155,7 @@ def _carve_missing_splits(
         ratios,
     )
     assignment = assignment.copy()
-    assignment[pool] = stratified_split(labels[pool], ratios, split["seed"])
+    assignment[pool] = stratified_split(labels[pool], ratios, split.seed)
     return assignment
 
 
@@ -175,8 +170,9 @@ def _require_splits(parts: dict[str, pd.DataFrame]) -> None:
         )
 
 
+@typed_settings
 def split_corpus(
-    validated: pd.DataFrame, split: dict[str, Any]
+    validated: pd.DataFrame, split: Split
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train, validation and test from the labeled rows, and the pretraining corpus.
 
@@ -191,7 +187,7 @@ def split_corpus(
     assignment = validated["split"].copy()
     needs_split = labeled & assignment.isna()
     assignment[needs_split] = stratified_split(
-        validated.loc[needs_split, "label"], split["ratios"], split["seed"]
+        validated.loc[needs_split, "label"], split.ratios, split.seed
     )
     assignment = _carve_missing_splits(validated["label"], assignment, split)
     parts = {
@@ -199,11 +195,11 @@ def split_corpus(
     }
     if labeled.any():
         _require_splits(parts)
-    budgeted = apply_label_budget(parts["train"], split.get("train_label_budget"), split["seed"])
+    budgeted = apply_label_budget(parts["train"], split.train_label_budget, split.seed)
     unlabeled = validated[~labeled & (assignment.isna() | (assignment == "train"))]
     over_budget = parts["train"].drop(budgeted.index)
     pretrain = pd.concat([unlabeled, over_budget, budgeted])[PRETRAIN_COLUMNS]
-    pretrain = pretrain.sample(frac=1.0, random_state=split["seed"])  # no order to learn from
+    pretrain = pretrain.sample(frac=1.0, random_state=split.seed)  # no order to learn from
     outputs = {
         "train": budgeted[SPLIT_COLUMNS],
         "validation": parts["validation"][SPLIT_COLUMNS],
@@ -214,15 +210,18 @@ def split_corpus(
     return tuple(frame.reset_index(drop=True) for frame in outputs.values())
 
 
+@typed_settings
 def augment_train(
     train: pd.DataFrame,
     validation: pd.DataFrame,
     test: pd.DataFrame,
-    augmentation: dict[str, Any],
+    augmentation: Augmentation,
 ) -> pd.DataFrame:
     """The training split plus augmented copies (flagged `augmented`), never touching
     validation or test; copies that collide with an existing text are dropped."""
-    result = augment_training_rows(train, [validation, test], AugmentationParams(**augmentation))
+    result = augment_training_rows(
+        train, [validation, test], AugmentationParams(**augmentation.as_dict())
+    )
     assert_no_leakage(
         {"train": result, "validation": validation, "test": test}, held_out=("validation", "test")
     )
@@ -259,23 +258,24 @@ def summarize_data(
     return metrics, sample.reset_index(drop=True)
 
 
+@typed_settings
 def describe_data(
-    source: dict[str, Any],
-    cleaning: dict[str, Any],
-    validation: dict[str, Any],
-    split: dict[str, Any],
-    augmentation: dict[str, Any],
+    source: Source,
+    cleaning: Cleaning,
+    validation: Validation,
+    split: Split,
+    augmentation: Augmentation,
 ) -> dict[str, Any]:
     """The data parameters, carried along with the models so that the run that evaluates a
     classifier shows what data shaped it (`lmforge_lineage.json`)."""
     return {
         "data_processing": {
             "params": {
-                "source": source,
-                "cleaning": cleaning,
-                "validation": validation,
-                "split": split,
-                "augmentation": augmentation,
+                "source": source.as_dict(),
+                "cleaning": cleaning.as_dict(),
+                "validation": validation.as_dict(),
+                "split": split.as_dict(),
+                "augmentation": augmentation.as_dict(),
             }
         }
     }

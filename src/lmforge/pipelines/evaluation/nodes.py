@@ -9,6 +9,8 @@ import pandas as pd
 
 from lmforge.evaluation import KEPT_METRICS, test_set_fingerprint
 from lmforge.modeling.side_files import LINEAGE_FILE, SERVING_FILE
+from lmforge.parameters import typed_settings
+from lmforge.parameters.evaluation import Evaluation, Registry
 
 if TYPE_CHECKING:  # torch, transformers, sklearn and mlflow are imported where they are used
     from lmforge.modeling.artifacts import ModelRef
@@ -19,8 +21,9 @@ def _serving(classifier: ModelRef) -> dict[str, Any]:
     return classifier.side_file(SERVING_FILE) or {"max_length": 128}
 
 
+@typed_settings
 def predict_test_split(
-    classifier: ModelRef, test: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
+    classifier: ModelRef, test: pd.DataFrame, label_map: dict, evaluation: Evaluation
 ) -> pd.DataFrame:
     """The test split with the classifier's prediction and class probabilities."""
     from lmforge.classification.inference import predict_proba
@@ -32,7 +35,7 @@ def predict_test_split(
         tokenizer,
         test["text"].tolist(),
         _serving(classifier)["max_length"],
-        evaluation["batch_size"],
+        evaluation.batch_size,
     )
     out = test[["text", "label"]].reset_index(drop=True)
     out["predicted"] = [classes[i] for i in probabilities.argmax(axis=1)]
@@ -41,8 +44,9 @@ def predict_test_split(
     return out
 
 
+@typed_settings
 def score_predictions(
-    predictions: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
+    predictions: pd.DataFrame, label_map: dict, evaluation: Evaluation
 ) -> tuple[dict[str, float], dict[str, Any], Any]:
     """Accuracy, macro-F1, per-class scores and calibration; the confusion matrix (JSON, PNG)."""
     from lmforge.classification.finetune import label_index
@@ -51,13 +55,14 @@ def score_predictions(
     classes = list(label_map["classes"])
     probabilities = predictions[[f"prob_{c}" for c in classes]].to_numpy()
     report = classification_report(
-        label_index(predictions, classes), probabilities, classes, evaluation["ece_bins"]
+        label_index(predictions, classes), probabilities, classes, evaluation.ece_bins
     )
     return report["metrics"], report["confusion"], confusion_figure(report["confusion"])
 
 
+@typed_settings
 def measure_latency(
-    classifier: ModelRef, test: pd.DataFrame, evaluation: dict[str, Any]
+    classifier: ModelRef, test: pd.DataFrame, evaluation: Evaluation
 ) -> dict[str, float]:
     """Milliseconds per text at batch size 1, and texts per second at the default batch."""
     import torch
@@ -67,25 +72,26 @@ def measure_latency(
     model, tokenizer = classifier.load_classifier(), classifier.tokenizer()
     max_length = _serving(classifier)["max_length"]
     texts = test["text"].tolist()
-    single = texts[: evaluation["latency_texts"]]
+    single = texts[: evaluation.latency_texts]
     predict_proba(model, tokenizer, single[:2], max_length, 1)  # warm-up
     start = time.perf_counter()
     for text in single:
         predict_proba(model, tokenizer, [text], max_length, 1)
     per_text = (time.perf_counter() - start) / max(len(single), 1)
     start = time.perf_counter()
-    predict_proba(model, tokenizer, texts, max_length, evaluation["batch_size"])
+    predict_proba(model, tokenizer, texts, max_length, evaluation.batch_size)
     batched = time.perf_counter() - start
     return {
         "latency_ms_batch1": 1000.0 * per_text,
         "throughput_texts_per_s": len(texts) / batched if batched else 0.0,
-        "throughput_batch_size": float(evaluation["batch_size"]),
+        "throughput_batch_size": float(evaluation.batch_size),
         "torch_threads": float(torch.get_num_threads()),
     }
 
 
+@typed_settings
 def score_validation_split(
-    classifier: ModelRef, validation: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
+    classifier: ModelRef, validation: pd.DataFrame, label_map: dict, evaluation: Evaluation
 ) -> dict[str, float]:
     """The classifier's accuracy and macro-F1 on the validation split (`val_*`): what the
     registry's baseline gate compares with TF-IDF + LR's, leaving the test split untouched."""
@@ -94,13 +100,14 @@ def score_validation_split(
     return {f"val_{k}": metrics[k] for k in KEPT_METRICS}
 
 
+@typed_settings
 def tfidf_baseline(
     classifier: ModelRef,
     train: pd.DataFrame,
     validation: pd.DataFrame,
     test: pd.DataFrame,
     label_map: dict,
-    evaluation: dict[str, Any],
+    evaluation: Evaluation,
 ) -> dict[str, float]:
     """TF-IDF (word + character n-grams) + logistic regression on the same splits: scored on
     the test split (`tfidf_lr_*`) and on the validation split (`tfidf_lr_val_*`). For a private
@@ -108,11 +115,11 @@ def tfidf_baseline(
     registry gate compares with."""
     from lmforge.evaluation.comparison import private_tfidf_scores, tfidf_scores
 
-    classes, settings = list(label_map["classes"]), evaluation["tfidf"]
-    scores = tfidf_scores(train, test, classes, settings, validation=validation)
+    classes, settings = list(label_map["classes"]), evaluation.tfidf
+    scores = tfidf_scores(train, test, classes, settings.as_dict(), validation=validation)
     privacy = _finetuning_record(classifier).get("privacy")
     if privacy:
-        seed = settings["seed"]
+        seed = settings.seed
         scores |= private_tfidf_scores(train, test, classes, privacy, seed, validation=validation)
     return scores
 
@@ -121,8 +128,9 @@ def _finetuning_record(classifier: ModelRef) -> dict[str, Any]:
     return (classifier.side_file(LINEAGE_FILE) or {}).get("finetuning") or {}
 
 
+@typed_settings
 def score_no_pretrain_baseline(
-    baseline: ModelRef, test: pd.DataFrame, label_map: dict, evaluation: dict[str, Any]
+    baseline: ModelRef, test: pd.DataFrame, label_map: dict, evaluation: Evaluation
 ) -> dict[str, float]:
     """Test accuracy and macro-F1 of the no-pretraining baseline (`no_pretrain_*`); empty
     when fine-tuning skipped it."""
@@ -157,12 +165,13 @@ def mlflow_metrics(
     return flat_metrics({**metrics, **latency})
 
 
+@typed_settings
 def registration_candidate(
     classifier: ModelRef,
     metrics: dict[str, float],
     label_map: dict,
     test: pd.DataFrame,
-    registry: dict[str, Any],
+    registry: Registry,
 ) -> ClassifierCandidate:
     """The registry step's input: the classifier folder, its test metrics, the fingerprint of
     the test set they were measured on, the gate's settings, and its privacy guarantee: a
@@ -178,17 +187,17 @@ def registration_candidate(
         model_dir=str(classifier.path),
         classes=list(label_map["classes"]),
         metrics=metrics,
-        model_name=registry["model_name"],
-        alias=private_alias(registry["alias"]) if privacy else registry["alias"],
-        metric=registry["metric"],
-        min_improvement=registry["min_improvement"],
+        model_name=registry.model_name,
+        alias=private_alias(registry.alias) if privacy else registry.alias,
+        metric=registry.metric,
+        min_improvement=registry.min_improvement,
         test_set=test_set_fingerprint(test),
-        promote=registry["promote"],
-        serving=dict(registry["serving"]),
+        promote=registry.promote,
+        serving=registry.serving.as_dict(),
         privacy=privacy,
         training=finetuning.get("training") or "centralized",
         baseline_gate=baseline_gate(
-            metrics, registry, "val_", "tfidf_lr_dp" if privacy else "tfidf_lr"
+            metrics, registry.as_dict(), "val_", "tfidf_lr_dp" if privacy else "tfidf_lr"
         ),
     )
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from lmforge.datasets.tokens import TokenStream
+from lmforge.parameters import typed_settings
+from lmforge.parameters.pretraining import Pretraining, PretrainingSettings
 
 if TYPE_CHECKING:  # torch, transformers and mlflow are imported by the nodes that use them
     from lmforge.datasets.text import TextBatches
@@ -24,32 +26,36 @@ def _sample(corpus: TextBatches) -> list[str]:
     return next(iter(corpus), [])[:SAMPLE_DOCUMENTS]
 
 
+@typed_settings
 def choose_starting_point(
-    corpus: TextBatches, pretraining: dict[str, Any]
+    corpus: TextBatches, pretraining: Pretraining
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Where pretraining starts: `init_from` as set, or with `auto` the first packaged
     checkpoint that covers the corpus (else scratch). Returns the settings the next nodes use
     (`checkpoint_overrides` applied when starting from a checkpoint) and the choice with why."""
     from lmforge.modeling.starting_point import SCRATCH
     from lmforge.modeling.starting_point import choose_starting_point as choose
-    from lmforge.parameters import with_overrides
+    from lmforge.parameters import CHECKPOINT_OVERRIDES, with_overrides
 
-    choice = choose(_sample(corpus), pretraining["init_from"], pretraining["auto_candidates"])
-    overrides = pretraining["checkpoint_overrides"] if choice["init_from"] != SCRATCH else None
-    settings = {**with_overrides(pretraining, overrides), "init_from": choice["init_from"]}
+    candidates = [c.as_dict() for c in pretraining.auto_candidates]
+    choice = choose(_sample(corpus), pretraining.init_from, candidates)
+    block = pretraining.as_dict()
+    overrides = block[CHECKPOINT_OVERRIDES] if choice["init_from"] != SCRATCH else None
+    settings = {**with_overrides(block, overrides), "init_from": choice["init_from"]}
     settings.pop("auto_candidates")
     log.info("Starting point: %s (%s)", choice["init_from"], choice["reason"])
     return settings, choice
 
 
-def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
+@typed_settings
+def build_tokenizer(corpus: TextBatches, pretraining: PretrainingSettings) -> Any:
     """Train a tokenizer on the corpus, or reuse the tokenizer of the model we start from
     (with a warning when it reads much of the corpus as its unknown token)."""
     from lmforge.modeling.model import load_tokenizer
     from lmforge.modeling.starting_point import MAX_UNKNOWN_SHARE
     from lmforge.modeling.tokenizer import train_tokenizer, unknown_token_share
 
-    init_from = pretraining["init_from"]
+    init_from = pretraining.init_from
     if init_from != "scratch":
         tokenizer = load_tokenizer(init_from)
         sample = _sample(corpus)
@@ -66,13 +72,13 @@ def build_tokenizer(corpus: TextBatches, pretraining: dict[str, Any]) -> Any:
                 len(sample),
             )
         return tokenizer
-    settings = pretraining["tokenizer"]
+    settings = pretraining.tokenizer
     return train_tokenizer(
         corpus.texts(),
-        vocab_size=settings["vocab_size"],
-        min_frequency=settings["min_frequency"],
-        lowercase=settings["lowercase"],
-        model_max_length=pretraining["model"]["max_length"],
+        vocab_size=settings.vocab_size,
+        min_frequency=settings.min_frequency,
+        lowercase=settings.lowercase,
+        model_max_length=pretraining.model.max_length,
     )
 
 
@@ -93,10 +99,11 @@ def tokenize_corpus(corpus: TextBatches, tokenizer: Any) -> TokenStream:
     )
 
 
+@typed_settings
 def pretrain_language_model(
     tokens: PackedTokens,
     tokenizer: Any,
-    pretraining: dict[str, Any],
+    pretraining: PretrainingSettings,
     checkpoint_root: str | None,
     starting_point: dict[str, Any] | None = None,
 ) -> tuple[ModelBundle, pd.DataFrame, dict[str, Any]]:
@@ -122,13 +129,14 @@ def pretrain_language_model(
     from lmforge.training.run import history_frame, run_training, warm_up_new_weights
     from lmforge.training.tasks import MASKED_OBJECTIVES, LanguageModelingTask, special_ids_of
 
-    objective, init_from = pretraining["objective"], pretraining["init_from"]
-    seed = pretraining["training"]["seed"]
+    objective, init_from = pretraining.objective, pretraining.init_from
+    training, seed = pretraining.training.as_dict(), pretraining.training.seed
+    params = {"pretraining": pretraining.as_dict()}
     chosen = {k: (starting_point or {}).get(k) for k in ("init_from", "reason")}
-    if init_from != "scratch" and pretraining["training"].get("max_steps") == 0:
+    if init_from != "scratch" and pretraining.training.max_steps == 0:
         lineage = {
             "pretraining": {
-                "params": {"pretraining": pretraining},
+                "params": params,
                 "starting_point": chosen,
                 "summary": {"used_as_is": init_from},
             }
@@ -137,7 +145,7 @@ def pretrain_language_model(
         return bundle, history_frame([]), {}
     new_weights: set[str] = set()  # the head a checkpoint lacked, warmed up alone first
     if init_from == "scratch":
-        config = ModelConfig(**pretraining["model"]).to_hf(objective, tokenizer)
+        config = ModelConfig(**pretraining.model.as_dict()).to_hf(objective, tokenizer)
         model = build_language_model(objective, config, seed)
     else:
         model, new_weights = load_language_model(objective, init_from, seed)
@@ -147,28 +155,28 @@ def pretrain_language_model(
             f"pretraining.objective={objective} needs a tokenizer with a mask token "
             f"({init_from} has none)"
         )
-    data = pretraining["data"]
+    data, head_warmup = pretraining.data, pretraining.head_warmup.as_dict()
     task = LanguageModelingTask(
         tokens,
         objective,
         special,
-        seq_len=data["seq_len"],
+        seq_len=data.seq_len,
         seed=seed,
-        val_fraction=data["val_fraction"],
-        mask_probability=data["mask_probability"],
-        eval_windows=data["eval_windows"],
-        pack_documents=data["pack_documents"],
+        val_fraction=data.val_fraction,
+        mask_probability=data.mask_probability,
+        eval_windows=data.eval_windows,
+        pack_documents=data.pack_documents,
     )
     fingerprint = {
         "tokens": tokens.fingerprint,
         "objective": objective,
         "init_from": init_from,
-        "model": pretraining.get("model"),
-        "data": data,
-        "head_warmup": pretraining["head_warmup"] if new_weights else None,
+        "model": pretraining.model.as_dict(),
+        "data": data.as_dict(),
+        "head_warmup": head_warmup if new_weights else None,
     }
-    training, stage = pretraining["training"], "pretraining"
-    warmup = (new_weights, pretraining["head_warmup"], stage, fingerprint, checkpoint_root)
+    stage = "pretraining"
+    warmup = (new_weights, head_warmup, stage, fingerprint, checkpoint_root)
     warm_up_new_weights(model, task, training, *warmup)
     result, logger = run_training(model, task, training, stage, fingerprint, checkpoint_root)
     curves = history_frame(result.history)
@@ -181,7 +189,7 @@ def pretrain_language_model(
     }
     lineage = {
         "pretraining": {
-            "params": {"pretraining": pretraining},
+            "params": params,
             "starting_point": chosen,
             "tokens_md5": tokens.fingerprint,
             "mlflow_run_id": logger.run_id,
