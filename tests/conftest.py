@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,6 +59,31 @@ def project_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+_TEMPLATE_STORE: list[Path] = []  # one migrated empty store per test process
+
+
+def empty_mlflow_store(db: Path, default_artifact_root: Path) -> str:
+    """A new MLflow sqlite store at `db` (its URI), as MLflow would create it: copied from an
+    empty store migrated once per process, since creating one runs MLflow's schema migrations
+    (1-2 s each time). Its `Default` experiment keeps artifacts under `default_artifact_root`."""
+    if not _TEMPLATE_STORE:
+        from mlflow.tracking import MlflowClient
+
+        folder = Path(tempfile.mkdtemp(prefix="lmforge-store-"))
+        atexit.register(shutil.rmtree, folder, True)
+        MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()
+        _TEMPLATE_STORE.append(folder / "mlflow.db")
+    db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATE_STORE[0], db)
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+            ((default_artifact_root / "0").as_uri(),),
+        )
+    connection.close()
+    return f"sqlite:///{db}"
+
+
 def copy_project(target: Path) -> Path:
     """The project's committed layout (code, conf, empty data layers) under `target`."""
     target.mkdir(parents=True, exist_ok=True)
@@ -74,6 +102,7 @@ def copy_project(target: Path) -> Path:
             shutil.copy2(source, target / name)
     local = target / "conf" / "local"
     local.mkdir(parents=True, exist_ok=True)
+    empty_mlflow_store(target / "mlruns" / "mlflow.db", target / "mlruns")
     return target
 
 

@@ -8,12 +8,13 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro_datasets.pandas import CSVDataset
 
 from lmforge.hooks import LineageHook
+from tests.conftest import empty_mlflow_store
 from tests.pipelines.conftest import load_parameters
 
 
 def test_lineage_hook_names_the_run_and_hashes_what_it_reads(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns"))
     path = tmp_path / "train.csv"
     pd.DataFrame({"text": ["好", "bad"], "label": ["positive", "negative"]}).to_csv(path)
     catalog = DataCatalog(
@@ -40,7 +41,7 @@ def test_lineage_hook_names_the_run_and_hashes_what_it_reads(tmp_path, monkeypat
 
 def test_lineage_hook_names_the_run_after_the_chosen_starting_point(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns"))
     params = load_parameters("test")
     params["pretraining"]["init_from"] = "auto"
     catalog = DataCatalog({"parameters": MemoryDataset(params)})

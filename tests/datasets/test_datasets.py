@@ -14,7 +14,7 @@ from lmforge.datasets import (
 )
 from lmforge.modeling.artifacts import ModelBundle
 from lmforge.modeling.model import build_classifier
-from tests.conftest import TINY
+from tests.conftest import TINY, empty_mlflow_store
 
 
 def test_text_corpus_streams_batches(tmp_path):
@@ -82,7 +82,7 @@ def test_a_figure_is_saved_and_logged_as_an_mlflow_artifact(tmp_path):
     dataset = MlflowArtifactDataset(
         dataset={"type": "lmforge.datasets.FigureDataset", "filepath": str(path)}
     )
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns"))
     experiment = mlflow.create_experiment("figures", artifact_location=str(tmp_path / "art"))
     with mlflow.start_run(experiment_id=experiment) as run:
         dataset.save(figure)

@@ -18,7 +18,7 @@ from lmforge.pipelines.data_processing import create_pipeline as data_pipeline
 from lmforge.pipelines.evaluation import nodes as evaluation_nodes
 from lmforge.pipelines.finetuning import nodes as finetuning_nodes
 from lmforge.tracking.registry import TRAINING_TAG, register
-from tests.conftest import tiny_language_model
+from tests.conftest import empty_mlflow_store, tiny_language_model
 from tests.pipelines.conftest import load_parameters, run_in_memory
 
 
@@ -48,7 +48,7 @@ def no_flower_processes_left() -> bool:
 def test_the_finetuning_node_trains_federated_logs_each_round_and_registers_it(
     tmp_path, base, data
 ):
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns"))
     experiment = mlflow.create_experiment("federated", artifact_location=str(tmp_path / "art"))
     finetuning = federated_params()
     with mlflow.start_run(experiment_id=experiment) as run:

@@ -8,13 +8,14 @@ from mlflow.tracking import MlflowClient
 
 from lmforge.tracking import mlflow_logging
 from lmforge.tracking.mlflow_logging import StepLogger, TrackingUnavailableError, raise_if_unlogged
+from tests.conftest import empty_mlflow_store
 
 
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     monkeypatch.setattr(mlflow_logging, "STEP_BACKOFF_S", ())  # one attempt per step
     monkeypatch.setattr(mlflow_logging, "FINAL_BACKOFF_S", (0.01, 0.01))
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    uri = empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns")
     client = MlflowClient(uri)
     run = client.create_run(client.create_experiment("locked", str(tmp_path / "art")))
     return tmp_path / "mlflow.db", uri, client, run.info.run_id
@@ -24,12 +25,25 @@ def steps(client: MlflowClient, run_id: str) -> list[int]:
     return sorted(m.step for m in client.get_metric_history(run_id, "t.loss"))
 
 
-def test_metrics_refused_while_the_store_is_locked_are_sent_later(store):
+def short_busy_wait(monkeypatch) -> None:
+    """MLflow's sqlite sessions wait 20 s for a lock (`PRAGMA busy_timeout = 20000`) before
+    refusing a write: 1 s here, the same refusal sooner."""
+    from mlflow.store.db import utils
+
+    text = utils.sql.text
+    shorter = "busy_timeout = 1000"
+    monkeypatch.setattr(
+        utils.sql, "text", lambda q: text(q.replace("busy_timeout = 20000", shorter))
+    )
+
+
+def test_metrics_refused_while_the_store_is_locked_are_sent_later(store, monkeypatch):
     path, uri, client, run_id = store
+    short_busy_wait(monkeypatch)
     log = StepLogger("t.", run_id, uri)
     log(1, {"loss": 1.0})
     writer = sqlite3.connect(path)
-    writer.execute("BEGIN EXCLUSIVE")  # "database is locked" (after MLflow's 20 s busy wait)
+    writer.execute("BEGIN EXCLUSIVE")  # "database is locked" (after MLflow's busy wait)
     log(2, {"loss": 0.5})  # refused: kept, training goes on
     assert [m.step for m in log.pending] == [2]
     assert "locked" in str(log.last_error)

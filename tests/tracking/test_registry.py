@@ -12,11 +12,12 @@ from lmforge.tracking.registry import (
     register_variant,
     variant_decision,
 )
+from tests.conftest import empty_mlflow_store
 
 
 @pytest.fixture
 def registry(tmp_path):
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    uri = empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns")
     mlflow.set_tracking_uri(uri)
     experiment = mlflow.create_experiment("gate", artifact_location=str(tmp_path / "art"))
     client = MlflowClient(uri)

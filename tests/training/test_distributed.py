@@ -5,7 +5,7 @@ from mlflow.tracking import MlflowClient
 
 from lmforge.tracking.mlflow_logging import StepLogger
 from lmforge.training.loop import TrainConfig, train
-from tests.conftest import lm_task, tiny_lm
+from tests.conftest import empty_mlflow_store, lm_task, tiny_lm
 
 CONFIG = dict(
     max_steps=8,
@@ -22,7 +22,7 @@ CONFIG = dict(
 
 
 def test_two_gloo_processes_match_one_and_log_once(tmp_path, packed, tokenizer):
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns"))
     experiment = mlflow.create_experiment("ddp", artifact_location=str(tmp_path / "artifacts"))
     single = train(
         tiny_lm(tokenizer),

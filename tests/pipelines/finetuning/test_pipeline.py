@@ -5,7 +5,7 @@ import pytest
 
 from lmforge.datasets import HFModelDataset
 from lmforge.pipelines.evaluation import nodes as evaluation_nodes
-from tests.conftest import tiny_language_model
+from tests.conftest import empty_mlflow_store, tiny_language_model
 
 
 def test_a_switched_off_baseline_is_a_folder_that_says_so(tmp_path, params, data_outputs):
@@ -94,7 +94,7 @@ def test_private_finetuning_states_its_guarantee_and_competes_for_champion_dp(
     gate = candidate.baseline_gate
     assert gate.baseline == "tfidf_lr_dp" and gate.value == scores["val_macro_f1"]
     assert gate.baseline_value == scores["tfidf_lr_dp_val_macro_f1"]
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    mlflow.set_tracking_uri(empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns"))
     experiment = mlflow.create_experiment("dp", artifact_location=str(tmp_path / "art"))
     with mlflow.start_run(experiment_id=experiment):
         promotion = register(candidate)
