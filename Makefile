@@ -71,6 +71,7 @@ benchmarks: install
 	$(BIN)/python benchmarks/dvc_noop.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/chaos_resume.py
+	$(BIN)/python benchmarks/fresh_clone.py
 
 # Wheels (CPython 3.12, manylinux x86-64) that the borrowed GPU machine's image lacks, into .whl/
 # (<= 64 MiB); then `bash benchmarks/device/run.sh "$OUT"` there. Rehearse on CPU first.

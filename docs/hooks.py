@@ -110,7 +110,30 @@ def real_data_table() -> str:
     return "\n".join(lines)
 
 
-TABLES = {"results/default_run": default_run_table, "results/real_data": real_data_table}
+def fresh_clone_table() -> str:
+    """`make test` / `make run` on fresh clones (benchmarks/fresh_clone.py)."""
+    entries = sorted(load_results("fresh_clone").values(), key=lambda e: (e["date"], e["started"]))
+    lines = [
+        "| command | started | install + command | of which the suite | tests |",
+        "|---|---|---|---|---|",
+    ]
+    for entry in entries:
+        suite = f"{entry['suite_min']:.1f} min" if "suite_min" in entry else ""
+        tests = f"{entry['passed']} passed, {entry['failed']} failed" if "passed" in entry else ""
+        lines.append(
+            f"| `make {entry['target']}` | {entry['date']} {entry['started']} | "
+            f"**{entry['total_min']:.1f} min** | {suite} | {tests} |"
+        )
+    lines.append("")
+    lines.append(f"Measured {_stamp(entries)} (`benchmarks/results/fresh_clone.json`).")
+    return "\n".join(lines)
+
+
+TABLES = {
+    "results/default_run": default_run_table,
+    "results/real_data": real_data_table,
+    "results/fresh_clone": fresh_clone_table,
+}
 
 
 def readme_block() -> str:

@@ -1,0 +1,71 @@
+"""`make test` (or `make run`) on a fresh clone, as CI runs it: the install and the command,
+timed apart, written to benchmarks/results/fresh_clone.json (one entry per target and hour of
+the day, so measurements at different times stand side by side; docs/development.md's table
+comes from there).
+
+usage: python benchmarks/fresh_clone.py [--target test|run] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.recording import RESULTS, commit, record  # noqa: E402
+
+INSTALL = {"test": ["install", "install-zh"], "run": ["install"]}
+SUMMARY = re.compile(r"(\d+) passed(?:, (\d+) failed)?.* in ([\d.]+)s")
+
+
+def timed(command: list[str], cwd: Path, log: Path) -> float:
+    """Seconds `command` took; exits naming the log when it fails."""
+    start = time.perf_counter()
+    with log.open("w") as out:
+        code = subprocess.run(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT).returncode
+    if code != 0:
+        sys.exit(f"{' '.join(command)} failed ({code}); log in {log}")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--target", choices=("test", "run"), default="test")
+    parser.add_argument("--workdir", type=Path, help="where the clone goes (default: temp dir)")
+    parser.add_argument("--results", type=Path, default=RESULTS / "fresh_clone.json")
+    args = parser.parse_args()
+    measured_at, started = commit(), datetime.datetime.now()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="lmforge-fresh-clone-"))
+    clone = workdir / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    install_s = timed(["make", *INSTALL[args.target]], clone, workdir / "install.log")
+    command_s = timed(["make", args.target], clone, workdir / f"{args.target}.log")
+    figures = {
+        "target": args.target,
+        "install_min": round(install_s / 60, 2),
+        "command_min": round(command_s / 60, 2),
+        "total_min": round((install_s + command_s) / 60, 2),
+        "started": started.strftime("%H:%M"),
+    }
+    if args.target == "test":
+        found = SUMMARY.findall((workdir / "test.log").read_text())
+        passed, failed, seconds = found[-1]
+        figures |= {"passed": int(passed), "failed": int(failed or 0)}
+        figures["suite_min"] = round(float(seconds) / 60, 2)
+    # one entry per target and hour of the day: a new measurement replaces the one it supersedes
+    record(args.results, {f"make {args.target} · {started:%H}h": figures}, measured_at)
+    print(json.dumps(figures, indent=2))
+    print(f"\nresults: {args.results}")
+
+
+if __name__ == "__main__":
+    main()
