@@ -1,6 +1,8 @@
-"""How long `kedro run --pipelines data_processing` takes to start its first node (target: <= 3 s).
+"""How long `kedro run --pipelines data_processing` takes to start its first node.
 
     python benchmarks/startup.py [--repeats 3] [--pipeline data_processing]
+
+The figures go to benchmarks/results/startup.json (docs/benchmarks.md's table comes from there).
 
 Runs the real CLI in a temporary copy of the project on the test configuration and reads its
 log as it streams: the figure is the wall time from starting the process to the line in which
@@ -21,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, commit, record  # noqa: E402
 from tests.conftest import BIN, copy_project, project_env  # noqa: E402
 
 HEAVY = ("torch", "transformers", "sklearn", "matplotlib", "distributed", "peft", "mlflow")
@@ -61,7 +64,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--pipeline", default="data_processing")
+    parser.add_argument("--results", type=Path, default=RESULTS / "startup.json")
     args = parser.parse_args()
+    measured_at = commit()
     probe = subprocess.run(
         [sys.executable, "-c", PROBE],
         capture_output=True,
@@ -79,8 +84,17 @@ def main() -> None:
     print(
         f"kedro run --pipelines {args.pipeline}: first node after "
         f"{statistics.median(times):.2f} s (median of {args.repeats}; "
-        f"min {min(times):.2f}, max {max(times):.2f}; target <= 3 s)"
+        f"min {min(times):.2f}, max {max(times):.2f})"
     )
+    figures = {
+        "median_s": round(statistics.median(times), 2),
+        "min_s": round(min(times), 2),
+        "max_s": round(max(times), 2),
+        "repeats": args.repeats,
+        "heavy_imports_in_registry": heavy,
+    }
+    record(args.results, {f"kedro run --pipelines {args.pipeline}": figures}, measured_at)
+    print(f"results: {args.results}")
 
 
 if __name__ == "__main__":

@@ -129,7 +129,23 @@ def fresh_clone_table() -> str:
     return "\n".join(lines)
 
 
+def startup_table() -> str:
+    """Time to the first node (benchmarks/startup.py)."""
+    entries = load_results("startup")
+    lines = ["| command (`--env test`) | first node after | range | heavy imports, registry |"]
+    lines.append("|---|---|---|---|")
+    for command, entry in entries.items():
+        lines.append(
+            f"| `{command}` | **{entry['median_s']:.1f} s** (median of {entry['repeats']}) | "
+            f"{entry['min_s']:.1f}–{entry['max_s']:.1f} s | {entry['heavy_imports_in_registry']} |"
+        )
+    lines.append("")
+    lines.append(f"Measured {_stamp(list(entries.values()))} (`benchmarks/results/startup.json`).")
+    return "\n".join(lines)
+
+
 TABLES = {
+    "results/startup": startup_table,
     "results/default_run": default_run_table,
     "results/real_data": real_data_table,
     "results/fresh_clone": fresh_clone_table,
