@@ -144,7 +144,20 @@ def startup_table() -> str:
     return "\n".join(lines)
 
 
+def dvc_noop_table() -> str:
+    """A `dvc repro` with nothing changed (benchmarks/dvc_noop.py)."""
+    (entry,) = load_results("dvc_noop").values()
+    return (
+        f"After a first reproduction ({entry['stages']} stages, tiny configuration, "
+        f"{entry['first_repro_s']:.1f} s), a `dvc repro` with nothing changed runs no stage and "
+        f"takes **{entry['noop_median_s']:.2f} s** (median of {entry['repeats']}, at most "
+        f"{entry['noop_max_s']:.2f} s; target ≤ 5 s). Measured {_stamp([entry])} "
+        "(`benchmarks/results/dvc_noop.json`)."
+    )
+
+
 TABLES = {
+    "results/dvc_noop": dvc_noop_table,
     "results/startup": startup_table,
     "results/default_run": default_run_table,
     "results/real_data": real_data_table,
