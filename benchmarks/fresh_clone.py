@@ -1,6 +1,6 @@
 """`make test` (or `make run`) on a fresh clone, as CI runs it: the install and the command,
-timed apart, written to benchmarks/results/fresh_clone.json (one entry per target and hour of
-the day, so measurements at different times stand side by side; docs/development.md's table
+timed apart, written to benchmarks/results/fresh_clone.json (the two latest measurements of
+each target, so two taken at different times stand side by side; docs/development.md's table
 comes from there).
 
 usage: python benchmarks/fresh_clone.py [--target test|run] [--workdir DIR]
@@ -37,6 +37,16 @@ def timed(command: list[str], cwd: Path, log: Path) -> float:
     return time.perf_counter() - start
 
 
+def keep_latest(path: Path, target: str, kept: int = 2) -> None:
+    """The `kept` latest measurements of `target` stay (two, taken at different times of day,
+    show the machine's spread); older ones are superseded (git keeps them)."""
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    mine = sorted((k for k, e in entries.items() if e["target"] == target), reverse=True)
+    for key in mine[kept:]:
+        del entries[key]
+    path.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--target", choices=("test", "run"), default="test")
@@ -61,8 +71,8 @@ def main() -> None:
         passed, failed, seconds = found[-1]
         figures |= {"passed": int(passed), "failed": int(failed or 0)}
         figures["suite_min"] = round(float(seconds) / 60, 2)
-    # one entry per target and hour of the day: a new measurement replaces the one it supersedes
-    record(args.results, {f"make {args.target} · {started:%H}h": figures}, measured_at)
+    record(args.results, {f"make {args.target} · {started:%Y-%m-%d %H:%M}": figures}, measured_at)
+    keep_latest(args.results, args.target)
     print(json.dumps(figures, indent=2))
     print(f"\nresults: {args.results}")
 
