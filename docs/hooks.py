@@ -167,7 +167,27 @@ def dvc_noop_table() -> str:
     )
 
 
+def team_concurrency_table() -> str:
+    """Concurrent runs into one team server (benchmarks/team_concurrency.py)."""
+    entries = load_results("team_concurrency")
+    header = ["setting", "runs finished", "metric points", "versions", "champion", "wall time"]
+    rows = [
+        [
+            setting,
+            f"{e['runs_finished']} / {e['runs']}",
+            f"{e['metric_points_written']} / {e['metric_points_expected']}",
+            f"{e['versions_registered']} / {e['runs']}",
+            "best blessed" if e["champion_is_best_blessed"] else "**not the best**",
+            f"{e['wall_s']:.0f} s",
+        ]
+        for setting, e in entries.items()
+    ]
+    note = "Written / expected. "
+    return _table(header, rows, list(entries.values()), "team_concurrency", note)
+
+
 TABLES = {
+    "results/team_concurrency": team_concurrency_table,
     "results/dvc_noop": dvc_noop_table,
     "results/startup": startup_table,
     "results/default_run": default_run_table,

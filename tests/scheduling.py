@@ -4,8 +4,8 @@
 - the longest files start first (longest-processing-time-first): xdist otherwise starts the
   files with the most tests first, which left the single-test end-to-end files, minutes each,
   for the end while the other worker sat idle;
-- the end-to-end files that share the session's trained project run on one worker, so that
-  the project is trained once, not once per worker.
+- the end-to-end files that share a session fixture run on one worker, so that it is built
+  once, not once per worker: the trained project, and team mode's PostgreSQL + MLflow server.
 """
 
 from __future__ import annotations
@@ -13,33 +13,38 @@ from __future__ import annotations
 import pytest
 
 TRAINED_PROJECT = "tests/e2e::trained_project"
-_SHARE_TRAINED_PROJECT = {
-    "tests/e2e/test_compression.py",
-    "tests/e2e/test_default_pipeline.py",
-    "tests/e2e/test_serving.py",
+TEAM_SERVICES = "tests/team::team"
+_SHARED_FIXTURE = {
+    "tests/e2e/test_compression.py": TRAINED_PROJECT,
+    "tests/e2e/test_default_pipeline.py": TRAINED_PROJECT,
+    "tests/e2e/test_serving.py": TRAINED_PROJECT,
+    "tests/team/test_gate_race.py": TEAM_SERVICES,
+    "tests/team/test_team_run.py": TEAM_SERVICES,
 }
 # The files (or file groups) that take 10 s or more on 2 cores, longest first (pytest
-# --durations=0, 2026-12-05). A file missing here only starts later; nothing else changes.
+# --durations=0, 2026-12-06). A file missing here only starts later; nothing else changes.
 LONGEST_FIRST = (
     "tests/e2e/test_dvc.py",
     TRAINED_PROJECT,
     "tests/federated/test_federation.py",
+    TEAM_SERVICES,
+    "tests/training/test_loop.py",
     "tests/runners/test_dask_runner.py",
     "tests/training/test_privacy.py",
+    "tests/pipelines/label_efficiency/test_pipeline.py",
+    "tests/classification/test_classification.py",
     "tests/training/test_distributed.py",
-    "tests/training/test_loop.py",
+    "tests/test_run_lock.py",
     "tests/pipelines/pretraining/test_pipeline.py",
     "tests/pipelines/finetuning/test_pipeline.py",
     "tests/test_params.py",
-    "tests/test_run_lock.py",
-    "tests/pipelines/label_efficiency/test_pipeline.py",
 )
 
 
 def work_unit(nodeid: str) -> str:
     """The file of a test, or the group of files that must share a worker."""
     path = nodeid.split("::", 1)[0]
-    return TRAINED_PROJECT if path in _SHARE_TRAINED_PROJECT else path
+    return _SHARED_FIXTURE.get(path, path)
 
 
 def start_rank(nodeid: str) -> int:
@@ -59,7 +64,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     from xdist.scheduler import LoadFileScheduling
 
     class SharedFixtureScheduling(LoadFileScheduling):
-        """`loadfile`, with the trained-project files as one unit, in collection order."""
+        """`loadfile`, with the files sharing a fixture as one unit, in collection order."""
 
         def _split_scope(self, nodeid: str) -> str:
             return work_unit(nodeid)

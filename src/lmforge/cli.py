@@ -33,3 +33,60 @@ def dvc_sync(metadata, check: bool) -> None:
         )
     else:
         click.echo("dvc.yaml written")
+
+
+@lmforge.group(name="services")
+def services() -> None:
+    """Team mode: PostgreSQL and an MLflow tracking server on it (docs/team.md)."""
+
+
+def _team_services(metadata, host: str, postgres_port: int, mlflow_port: int):
+    from lmforge.team.services import STATE_DIR, TeamServices
+
+    return TeamServices(metadata.project_path / STATE_DIR, host, postgres_port, mlflow_port)
+
+
+_HOST = click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address both services listen on."
+)
+_PG_PORT = click.option("--postgres-port", default=5433, show_default=True)
+_MLFLOW_PORT = click.option("--mlflow-port", default=5001, show_default=True)
+
+
+@services.command(name="start")
+@_HOST
+@_PG_PORT
+@_MLFLOW_PORT
+@click.pass_obj
+def services_start(metadata, host: str, postgres_port: int, mlflow_port: int) -> None:
+    """Start PostgreSQL and the tracking server (state in .services/)."""
+    team = _team_services(metadata, host, postgres_port, mlflow_port)
+    team.start()
+    click.echo(
+        f"MLflow tracking server {team.tracking_uri} on PostgreSQL {host}:{postgres_port}; "
+        "run with `kedro run --env team`, stop with `make services-stop`"
+    )
+
+
+@services.command(name="stop")
+@click.pass_obj
+def services_stop(metadata) -> None:
+    """Stop the tracking server, then PostgreSQL (their data stays in .services/)."""
+    from lmforge.team.services import load_services
+
+    load_services(metadata.project_path).stop()
+    click.echo("team services stopped")
+
+
+@services.command(name="status")
+@click.pass_obj
+def services_status(metadata) -> None:
+    """Whether the services run, and where."""
+    from lmforge.team.services import load_services
+
+    team = load_services(metadata.project_path)
+    click.echo(
+        f"PostgreSQL {team.host}:{team.postgres_port}: "
+        f"{'up' if team.postgres_running() else 'down'}"
+    )
+    click.echo(f"MLflow {team.tracking_uri}: {'up' if team.tracking_server_running() else 'down'}")

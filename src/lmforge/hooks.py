@@ -110,6 +110,19 @@ class ParameterCheckHook:
         check_parameters(context.params, origins)
 
 
+class TrackingStoreCheckHook:
+    """With a tracking server (team mode), checks that it and its database answer before
+    kedro-mlflow sets up the run (`lmforge.tracking.preflight`): a clear error, not minutes of
+    training followed by MLflow's retries."""
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context: Any) -> None:
+        from lmforge.tracking.preflight import check_tracking_store
+
+        server = (context.config_loader["mlflow"] or {}).get("server") or {}
+        check_tracking_store(server.get("mlflow_tracking_uri") or "")
+
+
 class RunLockHook:
     """One `kedro run` per project folder (`lmforge.run_lock`): taken before anything else
     runs, released when the pipeline ends, with or without an error."""

@@ -7,14 +7,17 @@ from lmforge.hooks import (
     LineageHook,
     ParameterCheckHook,
     RunLockHook,
+    TrackingStoreCheckHook,
     UnloggedMetricsHook,
 )
+from lmforge.team.services import team_setting
 from lmforge.tracking.store import artifact_location, tracking_uri
 
 CONTEXT_CLASS = ProjectContext  # parameter blocks stay dicts in the catalog (see its docstring)
 
 HOOKS = (
     ParameterCheckHook(),
+    TrackingStoreCheckHook(),
     RunLockHook(),
     LineageHook(),
     DaskConfigHook(),
@@ -27,12 +30,15 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     "config_patterns": {
         "dask": ["dask*", "dask*/**"],
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],  # kedro-mlflow's patterns
     },
-    # An environment (conf/test, conf/gpu, ...) overrides single nested keys of conf/base.
-    "merge_strategy": {"parameters": "soft", "catalog": "soft"},
+    # An environment (conf/test, conf/gpu, conf/team, ...) overrides single nested keys of
+    # conf/base.
+    "merge_strategy": {"parameters": "soft", "catalog": "soft", "mlflow": "soft"},
     # conf/base/mlflow.yml: the project's one MLflow store, also from DVC's queued experiments.
     "custom_resolvers": {
         "lmforge_tracking_uri": tracking_uri,
         "lmforge_artifact_location": artifact_location,
+        "lmforge_team": team_setting,  # conf/team: where `make services` listens
     },
 }

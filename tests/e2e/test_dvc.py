@@ -123,11 +123,8 @@ def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
     assert metrics(repo) == first_metrics
     assert path_md5(repo / "data/06_models/classifier") == first_model
 
-    # determinism: forcing the fine-tuning stage again gives bit-identical weights
-    weights = "data/06_models/classifier/model.safetensors"
-    first_weights = path_md5(repo / weights)
-    assert ran(dvc(repo, "repro", "--force", "--single-item", "finetuning")) == ["finetuning"]
-    assert path_md5(repo / weights) == first_weights
+    # (that a rerun gives bit-identical weights is tested on the training loop itself:
+    # tests/training/test_loop.py, a killed and resumed run against an uninterrupted one)
 
     # another clone gets the same files from the remote
     clone = tmp_path / "clone"

@@ -36,6 +36,7 @@ class Registry(Strict):
     baseline_gate: bool
     baseline_margin: float
     serving: Serving
+    gate_lock: str | None
 
 
 SETTINGS = {"evaluation": Evaluation, "registry": Registry}

@@ -26,6 +26,8 @@ from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
+from lmforge.tracking.gate_lock import gate_lock
+
 logger = logging.getLogger(__name__)
 
 METRIC_TAG_PREFIX = "lmforge.test_"
@@ -146,6 +148,7 @@ class ClassifierCandidate:
     privacy: dict[str, Any] | None = None  # the DP guarantee (`PrivateTraining.describe`)
     training: str = "centralized"  # or "federated": how the fine-tuning saw the labeled rows
     baseline_gate: BaselineGate | None = None  # None: registry.baseline_gate is off
+    gate_lock: str | None = None  # the PostgreSQL database whose advisory lock the gate holds
 
 
 def private_alias(alias: str) -> str:
@@ -296,11 +299,13 @@ def promote_if_better(
     force: bool = False,
     private: bool = False,
     refused: str = "",
+    lock_uri: str | None = None,
 ) -> Promotion:
     """Move `alias` to `version` when `value` ≥ champion's value + `min_improvement` on the same
-    test set and classes (or when `force`). The champion is re-read immediately before the
-    alias moves; if another evaluation moved it meanwhile, the decision is taken again against
-    the new champion, so two concurrent evaluations cannot both win against a stale one.
+    test set and classes (or when `force`). The champion is read, compared and replaced under
+    the gate's lock (`gate_lock`: PostgreSQL advisory lock at `lock_uri`, or a file lock next
+    to a sqlite store), so concurrent evaluations decide one after the other; without a shared
+    lock it is re-read before the alias moves, and a move meanwhile means deciding again.
     A `refused` reason (the baseline gate's) keeps the alias where it is."""
     version = str(version)
     classes = list(classes or [])
@@ -309,19 +314,21 @@ def promote_if_better(
     client.set_model_version_tag(
         name, version, CLASSES_TAG, json.dumps(classes, ensure_ascii=False)
     )
-    current = _champion(client, name, alias)
-    for _ in range(0 if refused else GATE_ATTEMPTS):
-        promoted, reason = _decide(
-            current, value, metric, min_improvement, test_set, classes, force, alias, private
-        )
-        latest = _champion(client, name, alias)
-        if _version(latest) == _version(current):
-            break
-        current = latest  # moved while we decided: decide again against the new champion
-    else:
-        promoted, reason = False, refused or f"the champion kept moving ({GATE_ATTEMPTS} attempts)"
-    if promoted:
-        client.set_registered_model_alias(name, alias, version)
+    with gate_lock(client.tracking_uri, name, alias, lock_uri):
+        current = _champion(client, name, alias)
+        for _ in range(0 if refused else GATE_ATTEMPTS):
+            promoted, reason = _decide(
+                current, value, metric, min_improvement, test_set, classes, force, alias, private
+            )
+            latest = _champion(client, name, alias)
+            if _version(latest) == _version(current):
+                break
+            current = latest  # moved while we decided (no shared lock): decide again
+        else:
+            promoted = False
+            reason = refused or f"the champion kept moving ({GATE_ATTEMPTS} attempts)"
+        if promoted:
+            client.set_registered_model_alias(name, alias, version)
     compared = _version(current) or "none"
     client.set_model_version_tag(name, version, COMPARED_TAG, compared)
     if force:
@@ -367,6 +374,7 @@ def register(candidate: ClassifierCandidate) -> Promotion:
         forced,
         candidate.privacy is not None,
         refused,
+        candidate.gate_lock,
     )
     if not allowed:
         warn_not_blessed(name, version, candidate.alias, refused)

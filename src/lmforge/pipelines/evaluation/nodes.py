@@ -199,6 +199,7 @@ def registration_candidate(
         baseline_gate=baseline_gate(
             metrics, registry.as_dict(), "val_", "tfidf_lr_dp" if privacy else "tfidf_lr"
         ),
+        gate_lock=registry.gate_lock,
     )
 
 

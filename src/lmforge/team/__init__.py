@@ -1,0 +1,1 @@
+"""Team mode: a shared MLflow tracking server on PostgreSQL (`kedro lmforge services`)."""
