@@ -14,6 +14,8 @@ written, when its temporary folder appears), rerun it to the end, and check that
 Last, a full disk: the checkpoint write at step 16 fails with ENOSPC (fault injected into the
 weights write); the run must fail with that error, the step-8 checkpoint must stay usable, and
 a rerun must resume from it and end with the same weights. Bounded to a few minutes on 2 cores.
+The figures go to benchmarks/results/chaos_resume.json (docs/benchmarks.md's table comes from
+there).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, commit, record  # noqa: E402
 from lmforge.training.checkpoint import CheckpointManager  # noqa: E402
 from tests.training.train_script import CONFIG, launch  # noqa: E402
 
@@ -77,7 +80,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--results", type=Path, default=RESULTS / "chaos_resume.json")
     args = parser.parse_args()
+    measured_at = commit()
+    rows: list[dict] = []
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="lmforge-chaos-") as tmp:
         tmp = Path(tmp)
@@ -108,6 +114,10 @@ def main() -> None:
             ok = same and lost <= INTERVAL
             clean += ok
             label = moment if isinstance(moment, str) else f"{moment:.2f} s"
+            rows.append(
+                {"moment": label, "last_step": last, "resumed_from": resumed, "lost": lost}
+                | {"weights_equal": same}
+            )
             print(
                 f"{i:>4}  {label:>10}  {last:>9}  {resumed:>7}  {lost:>4}  "
                 f"{'equal' if same else 'DIFFERENT'}{'' if ok else '  FAILED'}"
@@ -134,6 +144,23 @@ def main() -> None:
             f"{outcome['resumed_from']}, weights "
             f"{'equal' if same else 'DIFFERENT'}"
         )
+        full_disk = {
+            "exit_code": failing.returncode,
+            "enospc_reported": "No space left on device" in output,
+            "usable_checkpoint_step": survivor.step if survivor else None,
+            "half_written_left": len(leftovers),
+            "resumed_from": outcome["resumed_from"],
+            "weights_equal": same,
+        }
+    figures = {
+        "steps": CONFIG.max_steps,
+        "checkpoint_every": INTERVAL,
+        "clean": clean,
+        "kills": rows,
+        "full_disk": full_disk,
+    }
+    record(args.results, {f"{args.kills} kills, seed {args.seed}": figures}, measured_at)
+    print(f"results: {args.results}")
 
 
 if __name__ == "__main__":

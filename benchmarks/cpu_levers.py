@@ -15,13 +15,19 @@ median tokens/s over its steps (the first two steps of the first round are warm-
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 
 from lmforge.modeling.model import ModelConfig, build_language_model
 from lmforge.training.objectives import CausalLMObjective
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.recording import RESULTS, commit, record
 
 BATCH, SEQ_LEN, VOCAB = 32, 128, 4000
 
@@ -52,7 +58,7 @@ def training_step(activation: str, dropout: float):
     return step
 
 
-def interleaved(variants: dict[str, tuple], rounds: int, steps: int) -> None:
+def interleaved(variants: dict[str, tuple], rounds: int, steps: int) -> dict[str, float]:
     """`variants`: name → (step closure, threads). Prints each one's median tokens/s."""
     default_threads = torch.get_num_threads()
     seconds: dict[str, list[float]] = {name: [] for name in variants}
@@ -65,19 +71,23 @@ def interleaved(variants: dict[str, tuple], rounds: int, steps: int) -> None:
                 if round_ or index >= 2:
                     seconds[name].append(time.perf_counter() - start)
     torch.set_num_threads(default_threads)
+    rates = {}
     for name, values in seconds.items():
-        rate = BATCH * SEQ_LEN / statistics.median(values)
+        rates[name] = rate = BATCH * SEQ_LEN / statistics.median(values)
         print(f"  {name:42} {rate:8,.0f} tokens/s (median of {len(values)} steps)", flush=True)
+    return rates
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--steps", type=int, default=7)
+    parser.add_argument("--results", type=Path, default=RESULTS / "cpu_levers.json")
     args = parser.parse_args()
+    measured_at = commit()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads by default")
     print("activation and dropout:")
-    interleaved(
+    rates = interleaved(
         {
             f"{activation}, dropout {dropout}": (training_step(activation, dropout), None)
             for activation in ("gelu_new", "gelu_pytorch_tanh")
@@ -88,7 +98,19 @@ def main() -> None:
     )
     print("intra-op threads (gelu_pytorch_tanh, dropout 0.1):")
     step = training_step("gelu_pytorch_tanh", 0.1)
-    interleaved({f"{n} threads": (step, n) for n in (1, 2, 4)}, args.rounds, args.steps)
+    rates |= interleaved({f"{n} threads": (step, n) for n in (1, 2, 4)}, args.rounds, args.steps)
+    baseline = rates["gelu_new, dropout 0.1"]
+    written = json.loads(args.results.read_text()) if args.results.is_file() else {}
+    entries = {
+        name: {
+            "tokens_per_s": round(rate),
+            "gain": f"{100 * (rate / baseline - 1):+.0f}%",
+            "decision": written.get(name, {}).get("decision", ""),  # what we did about it
+        }
+        for name, rate in rates.items()
+    }
+    record(args.results, entries, measured_at)
+    print(f"results: {args.results}")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 Each size runs in its own process (so peak RSS is that size's), with the project's default
 parameters. Prints rows/s, seconds and peak RSS per size, and the time-per-row ratio between
 the two largest sizes. Targets: 1M rows in <= 120 s on 2 cores, peak RSS <= 4 GiB, and time
-per row at 1M within 1.5x of that at 100k.
+per row at 1M within 1.5x of that at 100k. The figures go to
+benchmarks/results/data_pipeline.json (docs/benchmarks.md's table comes from there).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 
 def parameters() -> dict:
@@ -67,10 +69,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--results", type=Path, default=None)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(args.one)))
         return
+    from benchmarks.recording import RESULTS, commit, record
+
+    measured_at = commit()
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         out = subprocess.run(
@@ -86,6 +92,19 @@ def main() -> None:
             f"{size:>9,} rows: {result['seconds']:7.1f} s  {result['rows_per_s']:>9,.0f} rows/s"
             f"  peak RSS {result['peak_rss_mib']:7.0f} MiB  ({steps})"
         )
+    entries = {
+        f"{r['rows']:,} rows": {
+            "rows": r["rows"],
+            "seconds": round(r["seconds"], 1),
+            "rows_per_s": round(r["rows_per_s"]),
+            "peak_rss_mib": round(r["peak_rss_mib"]),
+            "steps_s": {k: round(v, 2) for k, v in r["steps"].items()},
+        }
+        for r in results
+    }
+    path = args.results or RESULTS / "data_pipeline.json"
+    record(path, entries, measured_at)
+    print(f"results: {path}")
     if len(results) >= 2:
         small, large = results[-2], results[-1]
         ratio = (large["seconds"] / large["rows"]) / (small["seconds"] / small["rows"])

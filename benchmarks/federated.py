@@ -15,6 +15,8 @@ Each client's batch is the centralized batch / clients by default, so an average
 covers as many rows as a centralized step and both runs take as many sequential steps
 (`centralized-small`: the centralized run at the clients' batch, for reference).
 Target (issue): IID within 2 macro-F1 points of centralized.
+The figures go to benchmarks/results/federated.json (docs/federated.md's table comes from
+there), one entry per setting and pretrained model (`--pretrained-label`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, commit, record  # noqa: E402
 from tests.conftest import pretrained_project, primary_splits  # noqa: E402
 from tests.pipelines.conftest import load_parameters  # noqa: E402
 
@@ -45,7 +48,14 @@ def main() -> None:
     parser.add_argument("--client-batch-size", type=int, default=None)
     parser.add_argument("--settings", default="centralized,iid,dirichlet")
     parser.add_argument("--keep", default=None, help="work in this folder and keep it")
+    parser.add_argument(
+        "--pretrained-label",
+        default="default pretraining",
+        help="how the model in --keep DIR was pretrained, for the results file",
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS / "federated.json")
     args = parser.parse_args()
+    measured_at = commit()
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="lmforge-federated-"))
     project = pretrained_project(workdir)
 
@@ -84,6 +94,7 @@ def main() -> None:
         ),
     }
     results = {}
+    entries = {}
     for key in args.settings.split(","):
         name, federated = settings[key]
         params = copy.deepcopy(base)
@@ -96,10 +107,24 @@ def main() -> None:
         )
         minutes = (time.perf_counter() - start) / 60
         results[name] = scores["macro_f1"]
+        entries[f"{name} · {args.pretrained_label} · dropout {params['dropout']:g}"] = {
+            "setting": name,
+            "pretrained": args.pretrained_label,
+            "clients": args.clients if federated["enabled"] else None,
+            "rounds": args.rounds,
+            "local_epochs": args.local_epochs,
+            "batch_size": params["training"]["batch_size"],
+            "finetuning_dropout": params["dropout"],
+            "macro_f1": round(scores["macro_f1"], 3),
+            "accuracy": round(scores["accuracy"], 3),
+            "wall_min": round(minutes, 1),
+        }
         print(
             f"{name:28s} {scores['macro_f1']:8.3f} {scores['accuracy']:8.3f} {minutes:5.1f}",
             flush=True,
         )
+    record(args.results, entries, measured_at)
+    print(f"results: {args.results}")
     if {"centralized", "federated, IID"} <= set(results):
         gap = 100 * (results["centralized"] - results["federated, IID"])
         verdict = "met" if gap <= TARGET_POINTS else "MISSED"

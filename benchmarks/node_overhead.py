@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, commit, record  # noqa: E402
 from tests.conftest import BIN, copy_project, project_env  # noqa: E402
 
 BARE = """
@@ -96,7 +97,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--results", type=Path, default=RESULTS / "node_overhead.json")
     args = parser.parse_args()
+    measured_at = commit()
     with tempfile.TemporaryDirectory() as tmp:
         project = copy_project(Path(tmp) / "project")
         run(
@@ -118,6 +121,14 @@ def main() -> None:
                 print(f"round {round_} {name:11}: {medians[name][-1]:8,.0f} tokens/s", flush=True)
     k, s = (statistics.median(v) for v in medians.values())
     print(f"median of medians: kedro run {k:,.0f} tokens/s, bare script {s:,.0f}; k/s {k / s:.2f}")
+    figures = {
+        "kedro_run_tokens_per_s": [round(v) for v in medians["kedro run"]],
+        "bare_script_tokens_per_s": [round(v) for v in medians["bare script"]],
+        "median_ratio": round(k / s, 2),
+    }
+    setting = f"pretraining, {args.steps} steps, interleaved {args.rounds} times"
+    record(args.results, {setting: figures}, measured_at)
+    print(f"results: {args.results}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ privacy switched per run). DP-SGD wants large batches (the noise is divided by t
 and, with Adam, a higher learning rate for the few trainable weights of `head` / `lora`: the
 defaults below.
 Target (issue): LoRA at ε = 8 within 5 macro-F1 points of non-private LoRA.
+The figures go to benchmarks/results/privacy.json (docs/privacy.md's table comes from there),
+one entry per strategy, pretrained model (`--pretrained-label`) and fine-tuning seed.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, commit, record  # noqa: E402
 from tests.conftest import pretrained_project, primary_splits  # noqa: E402
 from tests.pipelines.conftest import load_parameters  # noqa: E402
 
@@ -53,7 +56,14 @@ def main() -> None:
         help="a `finetuning` parameter for every run, e.g. lora.r=2 (the value is YAML)",
     )
     parser.add_argument("--keep", default=None, help="work in this folder and keep it")
+    parser.add_argument(
+        "--pretrained-label",
+        default="default pretraining",
+        help="how the model in --keep DIR was pretrained, for the results file",
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS / "privacy.json")
     args = parser.parse_args()
+    measured_at = commit()
     workdir = Path(args.keep or tempfile.mkdtemp(prefix="lmforge-privacy-"))
     project = pretrained_project(workdir)
 
@@ -87,6 +97,7 @@ def main() -> None:
         f"{'strategy':8s} {'lr':>6s} {'private':>7s} {'macro-F1':>8s} {'ε spent':>7s} {'min':>5s}"
     )
     results: dict[tuple[str, bool], float] = {}
+    private_lr: dict[str, float] = {}
     for strategy in args.strategies.split(","):
         # non-private at the strategy's rate and at a third of it (the better one counts: a
         # rate tuned for noisy gradients can be too high without noise), then private
@@ -101,6 +112,8 @@ def main() -> None:
                 init, train, validation, test, classes, params, 64, None, "bench", ""
             )
             minutes = (time.perf_counter() - start) / 60
+            if private:
+                private_lr[strategy] = lr
             best = results.get((strategy, private), 0.0)
             results[strategy, private] = max(best, scores["macro_f1"])
             spent = f"{scores['epsilon']:.2f}" if "epsilon" in scores else "-"
@@ -109,6 +122,24 @@ def main() -> None:
                 f"{scores['macro_f1']:8.3f} {spent:>7s} {minutes:5.1f}",
                 flush=True,
             )
+    seed = base["training"]["seed"]
+    entries = {
+        f"{strategy} · {args.pretrained_label} · seed {seed}": {
+            "strategy": strategy,
+            "pretrained": args.pretrained_label,
+            "finetuning_seed": seed,
+            "settings": " ".join(args.set) or "conf/private",
+            "private_lr": private_lr[strategy],
+            "batch_size": args.batch_size,
+            "epochs": args.epochs,
+            "epsilon": args.epsilon,
+            "non_private_macro_f1": round(results[strategy, False], 3),
+            "private_macro_f1": round(results[strategy, True], 3),
+        }
+        for strategy in args.strategies.split(",")
+    }
+    record(args.results, entries, measured_at)
+    print(f"results: {args.results}")
     for strategy, points in TARGET_POINTS.items():
         if (strategy, True) in results:
             gap = 100 * (results[strategy, False] - results[strategy, True])

@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.recording import RESULTS, commit, record  # noqa: E402
 from tests.conftest import copy_project, kedro_run  # noqa: E402
 from tests.e2e.conftest import serve_champion  # noqa: E402
 
@@ -35,7 +36,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--results", type=Path, default=RESULTS / "serve_load.json")
     args = parser.parse_args()
+    measured_at = commit()
     with tempfile.TemporaryDirectory(prefix="lmforge-serve-") as tmp:
         project = copy_project(Path(tmp) / "project")
         kedro_run(project, timeout=900)
@@ -85,6 +88,15 @@ def main() -> None:
     )
     for error in errors[:5]:
         print("  error:", error)
+    setting = f"{args.requests:,} requests, {args.clients} clients, one server worker"
+    figures = {
+        "errors": len(errors),
+        "requests_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(1000 * statistics.median(ordered)),
+        "p99_ms": round(1000 * p99),
+    }
+    record(args.results, {setting: figures}, measured_at)
+    print(f"results: {args.results}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ Prints tokens/s of each — from the median step time, best of `--rounds` interl
 (each loop first in turn), so a noisy neighbour on a shared machine does not decide the
 ratio — the ratios a/b and a/c, and MFU against an fp32 GEMM rate measured in the same run.
 Targets: a/b >= 0.95 and a/c >= 1.0, for the default model and for a 4-layer, 256-wide model
-at sequence length 128.
+at sequence length 128. The figures go to benchmarks/results/train_throughput.json
+(docs/benchmarks.md's table comes from there).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +38,9 @@ from lmforge.training.flops import (
 from lmforge.training.loop import TrainConfig, build_optimizer, train
 from lmforge.training.packing import PackedTokens, write_packed_tokens
 from lmforge.training.tasks import MASK_PROBABILITY, LanguageModelingTask, special_ids_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.recording import RESULTS, commit, record
 
 SHAPES = {
     "default (2x128, T=64, B=32)": (ModelConfig(2, 128, 2, 512, 128, 0.1), 64, 32),
@@ -157,7 +162,10 @@ def main() -> None:
     )
     parser.add_argument("--compile", action="store_true", help="torch.compile the lmforge loop")
     parser.add_argument("--shapes", default=None, help="only the shapes whose name has this")
+    parser.add_argument("--results", type=Path, default=RESULTS / "train_throughput.json")
     args = parser.parse_args()
+    measured_at = commit()
+    entries = {}
     gemm = measured_cpu_gemm_flops()
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -201,6 +209,17 @@ def main() -> None:
                     f" | MFU vs GEMM: lmforge {ours * per_token / gemm:.2f}, bare "
                     f"{bare * per_token / gemm:.2f}, Trainer {stock * per_token / gemm:.2f}"
                 )
+                entries[f"{objective}, {name}"] = {
+                    "lmforge_tokens_per_s": round(ours),
+                    "bare_tokens_per_s": round(bare),
+                    "trainer_tokens_per_s": round(stock),
+                    "mfu": round(ours * per_token / gemm, 2),
+                    "gemm_gflops": round(gemm / 1e9, 1),
+                    "steps": args.steps,
+                    "rounds": args.rounds,
+                }
+    record(args.results, entries, measured_at)
+    print(f"results: {args.results}")
 
 
 if __name__ == "__main__":

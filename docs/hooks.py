@@ -186,7 +186,209 @@ def team_concurrency_table() -> str:
     return _table(header, rows, list(entries.values()), "team_concurrency", note)
 
 
+def privacy_table() -> str:
+    """Private vs non-private fine-tuning (benchmarks/privacy.py)."""
+    entries = load_results("privacy")
+    header = ["strategy", "pretrained model", "fine-tuning seed", "non-private"]
+    header += ["private (ε, lr)", "cost (points)"]
+    rows = [
+        [
+            f"`{e['strategy']}`",
+            e["pretrained"],
+            str(e["finetuning_seed"]),
+            _score(e["non_private_macro_f1"]),
+            f"{_score(e['private_macro_f1'])} (ε = {e['epsilon']:g}, lr {e['private_lr']:g})",
+            f"**{100 * (e['private_macro_f1'] - e['non_private_macro_f1']):+.1f}**",
+        ]
+        for e in entries.values()
+    ]
+    note = "Test macro-F1; non-private: the better of the private run's lr and a third of it. "
+    return _table(header, rows, list(entries.values()), "privacy", note)
+
+
+def federated_table() -> str:
+    """Federated vs centralized fine-tuning (benchmarks/federated.py)."""
+    entries = load_results("federated")
+    header = ["pretrained model", "setting", "batch", "fine-tuning dropout", "macro-F1"]
+    header += ["vs centralized"]
+
+    def model(e: dict[str, Any]) -> tuple[str, float]:
+        return e["pretrained"], e["finetuning_dropout"]
+
+    central = {model(e): e["macro_f1"] for e in entries.values() if not e["clients"]}
+    rows = []
+    order = sorted(entries.values(), key=lambda e: (e["pretrained"], -e["finetuning_dropout"]))
+    for e in order:
+        gap = e["macro_f1"] - central[model(e)] if e["clients"] else None
+        rows.append(
+            [
+                e["pretrained"],
+                e["setting"] + (f", {e['clients']} clients" if e["clients"] else ""),
+                str(e["batch_size"]) + (" per client" if e["clients"] else ""),
+                f"{e['finetuning_dropout']:g}",
+                f"**{_score(e['macro_f1'])}**",
+                f"{100 * gap:+.1f}" if gap is not None else "",
+            ]
+        )
+    note = f"Test macro-F1, {next(iter(entries.values()))['rounds']} rounds × 1 local epoch. "
+    return _table(header, rows, list(entries.values()), "federated", note)
+
+
+def data_pipeline_table() -> str:
+    """Builtin rows through clean → validate → split → augment (benchmarks/data_pipeline.py)."""
+    entries = sorted(load_results("data_pipeline").values(), key=lambda e: e["rows"])
+    header = ["rows", "seconds", "rows/s", "peak RSS"]
+    rows = [
+        [
+            f"{e['rows']:,}",
+            f"{e['seconds']:.1f}",
+            f"{e['rows_per_s']:,}",
+            f"{e['peak_rss_mib'] / 1024:.2f} GiB"
+            if e["peak_rss_mib"] >= 1024
+            else f"{e['peak_rss_mib']} MiB",
+        ]
+        for e in entries
+    ]
+    small, large = entries[-2], entries[-1]
+    ratio = (large["seconds"] / large["rows"]) / (small["seconds"] / small["rows"])
+    note = (
+        f"Targets: {large['rows']:,} rows in ≤ 120 s, peak RSS ≤ 4 GiB, time per row within "
+        f"1.5× of {small['rows']:,}'s ({ratio:.2f}×). "
+    )
+    return _table(header, rows, entries, "data_pipeline", note)
+
+
+def train_throughput_table() -> str:
+    """lmforge's loop vs a bare loop vs HF Trainer (benchmarks/train_throughput.py)."""
+    entries = load_results("train_throughput")
+    header = ["objective, model", "(a) lmforge loop", "(b) bare PyTorch loop"]
+    header += ["(c) HF `Trainer`", "a/b", "a/c", "MFU (a)", "fp32 GEMM"]
+    rows = []
+    for name, e in entries.items():
+        ours, bare = e["lmforge_tokens_per_s"], e["bare_tokens_per_s"]
+        stock = e["trainer_tokens_per_s"]
+        rows.append(
+            [
+                name,
+                f"{ours:,}",
+                f"{bare:,}",
+                f"{stock:,}",
+                f"{ours / bare:.2f}",
+                f"{ours / stock:.2f}",
+                f"{e['mfu']:.2f}",
+                f"{e['gemm_gflops']:g} GFLOP/s",
+            ]
+        )
+    note = "Tokens/s from the median step time, best of the interleaved rounds. "
+    return _table(header, rows, list(entries.values()), "train_throughput", note)
+
+
+def cpu_levers_table() -> str:
+    """What each CPU lever did to the CLM 4×256 step (benchmarks/cpu_levers.py)."""
+    entries = load_results("cpu_levers")
+    header = ["lever", "tokens/s", "gain", "what we did"]
+    rows = [
+        [
+            lever,
+            f"{e['tokens_per_s']:,}" if isinstance(e["tokens_per_s"], int) else e["tokens_per_s"],
+            e["gain"],
+            e.get("decision", ""),
+        ]
+        for lever, e in entries.items()
+    ]
+    return _table(header, rows, list(entries.values()), "cpu_levers")
+
+
+def node_overhead_table() -> str:
+    """The pretraining loop in `kedro run` vs a bare script (benchmarks/node_overhead.py)."""
+    (entry,) = load_results("node_overhead").values()
+    kedro = " / ".join(f"{v:,}" for v in entry["kedro_run_tokens_per_s"])
+    bare = " / ".join(f"{v:,}" for v in entry["bare_script_tokens_per_s"])
+    return (
+        f"`kedro run` {kedro} tokens/s, bare script {bare}: median ratio "
+        f"**{entry['median_ratio']:.2f}**. Measured {_stamp([entry])} "
+        "(`benchmarks/results/node_overhead.json`)."
+    )
+
+
+def serve_load_table() -> str:
+    """`mlflow models serve` under concurrent requests (benchmarks/serve_load.py)."""
+    (setting, entry), *_ = load_results("serve_load").items()
+    return (
+        f"{setting}: {entry['errors']} errors, {entry['requests_per_s']:g} requests/s, p50 "
+        f"{entry['p50_ms']} ms, p99 {entry['p99_ms']} ms. Measured {_stamp([entry])} "
+        "(`benchmarks/results/serve_load.json`)."
+    )
+
+
+def chaos_resume_table() -> str:
+    """`kill -9` at random moments, then a rerun (benchmarks/chaos_resume.py)."""
+    (entry,) = load_results("chaos_resume").values()
+    header = ["kill", "moment", "last step begun", "resumed from", "steps lost", "final weights"]
+    rows = [
+        [
+            str(i),
+            k["moment"],
+            str(k["last_step"]),
+            "(result already saved)" if k["resumed_from"] == "done" else str(k["resumed_from"]),
+            str(k["lost"]),
+            "equal" if k["weights_equal"] else "**different**",
+        ]
+        for i, k in enumerate(entry["kills"], 1)
+    ]
+    disk = entry["full_disk"]
+    note = (
+        f"{entry['clean']}/{len(entry['kills'])} clean. Full disk at a checkpoint: exit "
+        f"{disk['exit_code']}, ENOSPC {'reported' if disk['enospc_reported'] else 'NOT reported'}"
+        f", step-{disk['usable_checkpoint_step']} checkpoint usable, "
+        f"{disk['half_written_left']} half-written folders, rerun resumed from step "
+        f"{disk['resumed_from']}, final weights "
+        f"{'equal' if disk['weights_equal'] else 'different'}. "
+    )
+    return _table(header, rows, [entry], "chaos_resume", note)
+
+
+COMPRESSION_TARGETS = {"int8": (1.7, 1), "pruned": (1.5, 2), "distilled": (3.0, 2)}
+TEACHERS = {"default": "2 × 128 GPT-2 (`make run`)", "minilm": "MiniLM (`--env minilm`)"}
+
+
+def compression_table() -> str:
+    """The teacher and its variants, timed in one process (benchmarks/compression.py)."""
+    entries = load_results("compression")
+    header = ["teacher", "model", "macro-F1", "Δ vs teacher", "parameters", "weights"]
+    header += ["ms/text, batch 1", "texts/s, batch 64", "× teacher", "target (speed, drop)"]
+    rows = []
+    for e in entries.values():
+        target = COMPRESSION_TARGETS.get(e["model"])
+        met = target and e["texts_per_s_ratio"] >= target[0]
+        met = met and -100 * e["macro_f1_delta"] <= target[1]
+        rows.append(
+            [
+                TEACHERS.get(e["teacher"], e["teacher"]),
+                e["model"],
+                _score(e["macro_f1"]),
+                "" if e["model"] == "teacher" else f"{100 * e['macro_f1_delta']:+.1f}",
+                f"{e['parameters']:,}",
+                f"{e['size_bytes'] / 1e6:.2f} MB",
+                f"{e['latency_ms_batch1']:.2f}",
+                f"{e['texts_per_s']:,.0f}",
+                f"**{e['texts_per_s_ratio']:.2f}×**",
+                f"≥ {target[0]}×, ≤ {target[1]} pt: {'met' if met else 'missed'}" if target else "",
+            ]
+        )
+    return _table(header, rows, list(entries.values()), "compression")
+
+
 TABLES = {
+    "results/compression": compression_table,
+    "results/data_pipeline": data_pipeline_table,
+    "results/train_throughput": train_throughput_table,
+    "results/cpu_levers": cpu_levers_table,
+    "results/node_overhead": node_overhead_table,
+    "results/serve_load": serve_load_table,
+    "results/chaos_resume": chaos_resume_table,
+    "results/federated": federated_table,
+    "results/privacy": privacy_table,
     "results/team_concurrency": team_concurrency_table,
     "results/dvc_noop": dvc_noop_table,
     "results/startup": startup_table,
