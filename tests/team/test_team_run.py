@@ -44,7 +44,13 @@ def test_a_run_logs_through_the_server_and_survives_its_restart(team, team_proje
     project, env = team_project
     log = project / "team-run.log"
     process = subprocess.Popen(
-        [str(BIN / "kedro"), "run"],
+        # the chain without the int8 variant's measurement, which has nothing to do with the server
+        [
+            str(BIN / "kedro"),
+            "run",
+            "--pipelines",
+            "data_processing,pretraining,finetuning,evaluation",
+        ],
         cwd=project,
         env=project_env(env),
         stdout=log.open("w"),
