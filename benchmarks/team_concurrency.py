@@ -64,7 +64,8 @@ def main() -> None:
     measured_at = commit()
     from mlflow.tracking import MlflowClient
 
-    from lmforge.team.services import TeamServices, free_port
+    from lmforge.ports import free_port
+    from lmforge.team.services import TeamServices
 
     state = Path(tempfile.mkdtemp(prefix="lmforge-team-"))
     state.chmod(0o755)  # as root, PostgreSQL runs as `postgres`, who must reach its folder

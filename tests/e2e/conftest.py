@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
 import urllib.request
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lmforge.ports import free_port
 from tests.conftest import BIN, copy_project, kedro_run, project_env
 
 
@@ -23,12 +23,6 @@ def trained_project(tmp_path_factory) -> Path:
 
 def tracking_uri(project: Path) -> str:
     return f"sqlite:///{project}/mlruns/mlflow.db"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:

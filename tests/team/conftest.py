@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lmforge.team.services import ServicesError, TeamServices, free_port, postgres_bin
+from lmforge.ports import free_port
+from lmforge.team.services import ServicesError, TeamServices, postgres_bin
 from tests.conftest import PROJECT_ROOT, copy_project
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from lmforge.tracking.gate_lock import GateLockError
 from lmforge.tracking.registry import COMPARED_TAG, DECISION_TAG, promote_if_better
 from tests.conftest import empty_mlflow_store
 
@@ -77,3 +78,12 @@ def test_concurrent_evaluations_on_the_team_server_leave_the_best_as_champion(te
 
 def test_concurrent_evaluations_on_the_sqlite_store_leave_the_best_as_champion(tmp_path: Path):
     race(empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns"), None)
+
+
+def test_a_gate_lock_that_is_not_a_database_is_refused_by_name(tmp_path: Path):
+    client = MlflowClient(empty_mlflow_store(tmp_path / "mlflow.db", tmp_path / "mlruns"))
+    client.create_registered_model(MODEL)
+    version = client.create_model_version(MODEL, str(tmp_path / "model")).version
+    with pytest.raises(GateLockError, match=r"registry.gate_lock .* 'http://x'"):
+        promote_if_better(client, MODEL, version, 0.5, lock_uri="http://x")
+    assert not client.get_registered_model(MODEL).aliases

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from lmforge.team.services import TeamServices, free_port
+from lmforge.ports import free_port
+from lmforge.team.services import TeamServices
 from lmforge.tracking.preflight import TrackingStoreUnavailableError, check_tracking_store
 from tests.conftest import BIN, project_env, run_command
 from tests.team.conftest import make_team_project

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lmforge.federated.apps import GLOBAL_WEIGHTS  # what the ServerApp writes when it succeeds
+from lmforge.ports import free_port
 
 APP_DIR = Path(__file__).parent / "flower_app"
 CONNECTION = "lmforge"  # the SuperLink connection's name in FLWR_HOME/config.toml
@@ -32,12 +33,6 @@ class FederationError(RuntimeError):
 def toml_table(values: dict[str, Any]) -> str:
     """Flat key = value lines (strings, numbers, booleans) in TOML."""
     return "".join(f"{key} = {json.dumps(value)}\n" for key, value in values.items())
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_for_port(host: str, port: int, process: subprocess.Popen, log: Path) -> None:

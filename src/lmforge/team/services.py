@@ -68,12 +68,6 @@ def _give_to_postgres_user(*paths: Path) -> None:
             shutil.chown(path, "postgres")
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
 @dataclass(frozen=True)
 class TeamServices:
     """Where the services keep their state and listen."""

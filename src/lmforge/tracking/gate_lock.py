@@ -53,6 +53,10 @@ def gate_lock(
     tracking_uri: str, name: str, alias: str, lock_uri: str | None = None
 ) -> Iterator[str]:
     """Hold the lock for `name@alias` (see the module docstring); yields what is held."""
+    if lock_uri and not _postgres_uri(lock_uri):
+        raise GateLockError(
+            f"registry.gate_lock must be a postgresql:// database URI, not {lock_uri!r}"
+        )
     database = _postgres_uri(lock_uri or "") or _postgres_uri(tracking_uri)
     if database:
         with _advisory_lock(database, lock_key(name, alias)) as held:

@@ -4,7 +4,6 @@ launcher (torch's own elastic launcher, the engine behind `torchrun`) for `devic
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +11,8 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from lmforge.ports import free_port
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,6 @@ def all_reduce_sum(ctx: DistContext, tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def launch(entrypoint: Callable[..., Any], args: tuple, nprocs: int) -> Any:
     """Run `entrypoint(*args)` in `nprocs` local processes under torch's elastic launcher
     (what `torchrun --standalone --nproc-per-node=N` does) and return rank 0's result."""
@@ -99,7 +94,7 @@ def launch(entrypoint: Callable[..., Any], args: tuple, nprocs: int) -> Any:
         nproc_per_node=nprocs,
         run_id=uuid.uuid4().hex,
         rdzv_backend="c10d",
-        rdzv_endpoint=f"127.0.0.1:{_free_port()}",
+        rdzv_endpoint=f"127.0.0.1:{free_port()}",
         max_restarts=0,
         monitor_interval=0.5,
         start_method="spawn",
