@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import click
 
+from lmforge.team.services import DEFAULTS, STATE_DIR, TeamServices, load_services  # stdlib only
+
 
 @click.group(name="lmforge")
 def cli() -> None:
@@ -40,30 +42,18 @@ def services() -> None:
     """Team mode: PostgreSQL and an MLflow tracking server on it (docs/team.md)."""
 
 
-def _team_services(metadata, host: str, postgres_port: int, mlflow_port: int):
-    from lmforge.team.services import STATE_DIR, TeamServices
-
-    return TeamServices(metadata.project_path / STATE_DIR, host, postgres_port, mlflow_port)
-
-
-_HOST = click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Address both services listen on."
-)
-_PG_PORT = click.option("--postgres-port", default=5433, show_default=True)
-_MLFLOW_PORT = click.option("--mlflow-port", default=5001, show_default=True)
-
-
 @services.command(name="start")
-@_HOST
-@_PG_PORT
-@_MLFLOW_PORT
+@click.option("--host", default=DEFAULTS["host"], show_default=True, help="Where both listen.")
+@click.option("--postgres-port", default=DEFAULTS["postgres_port"], show_default=True)
+@click.option("--mlflow-port", default=DEFAULTS["mlflow_port"], show_default=True)
 @click.pass_obj
 def services_start(metadata, host: str, postgres_port: int, mlflow_port: int) -> None:
     """Start PostgreSQL and the tracking server (state in .services/)."""
-    team = _team_services(metadata, host, postgres_port, mlflow_port)
+    team = TeamServices(metadata.project_path / STATE_DIR, host, postgres_port, mlflow_port)
     team.start()
     click.echo(
-        f"MLflow tracking server {team.tracking_uri} on PostgreSQL {host}:{postgres_port}; "
+        f"MLflow tracking server {team.tracking_uri} on PostgreSQL {team.host}:"
+        f"{team.postgres_port}; "
         "run with `kedro run --env team`, stop with `make services-stop`"
     )
 
@@ -72,8 +62,6 @@ def services_start(metadata, host: str, postgres_port: int, mlflow_port: int) ->
 @click.pass_obj
 def services_stop(metadata) -> None:
     """Stop the tracking server, then PostgreSQL (their data stays in .services/)."""
-    from lmforge.team.services import load_services
-
     load_services(metadata.project_path).stop()
     click.echo("team services stopped")
 
@@ -82,8 +70,6 @@ def services_stop(metadata) -> None:
 @click.pass_obj
 def services_status(metadata) -> None:
     """Whether the services run, and where."""
-    from lmforge.team.services import load_services
-
     team = load_services(metadata.project_path)
     click.echo(
         f"PostgreSQL {team.host}:{team.postgres_port}: "

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -109,7 +108,6 @@ class TeamServices:
         self.start_postgres(timeout)
         self.start_tracking_server(timeout)
         state = {**asdict(self), "state_dir": str(self.state_dir)}
-        state |= {"tracking_uri": self.tracking_uri, "lock_uri": self.lock_uri}
         (Path(self.state_dir) / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
 
     def stop(self) -> None:
@@ -168,9 +166,10 @@ class TeamServices:
         ]
         # MLflow's GenAI job runner (LLM judges, trace archival) has no use here
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
-        )
+        with log:  # the server keeps its own handle
+            process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+            )
         self._server_pid.write_text(str(process.pid))
         deadline = time.monotonic() + timeout
         while not self.tracking_server_running():
@@ -204,7 +203,7 @@ class TeamServices:
     # -- state ----------------------------------------------------------------------------
 
     def postgres_running(self) -> bool:
-        return _listening(self.host, self.postgres_port) and self._database_answers()
+        return self._database_answers()
 
     def tracking_server_running(self) -> bool:
         try:
@@ -248,12 +247,6 @@ def _run(command: list[str], what: str, log: Path | None = None) -> None:
         raise ServicesError(f"{what} failed: {(result.stderr or result.stdout).strip()}{where}")
 
 
-def _listening(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((host, port)) == 0
-
-
 def _group_alive(pgid: int) -> bool:
     # the server's first process is our child when this process started it: reap it
     with contextlib.suppress(ChildProcessError):
@@ -285,7 +278,4 @@ def team_setting(key: str) -> str:
     from lmforge.tracking.store import main_project_root
 
     root = main_project_root(Path.cwd()) or Path.cwd()  # DVC experiments: the main project's
-    state = root / STATE_DIR / STATE_FILE
-    if state.exists():
-        return json.loads(state.read_text())[key]
-    return getattr(TeamServices(), key)
+    return getattr(load_services(root), key)
