@@ -14,6 +14,7 @@ tests/test_docs.py fails when it disagrees with the results files.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -379,6 +380,54 @@ def compression_table() -> str:
     return _table(header, rows, list(entries.values()), "compression")
 
 
+RECORD_COLUMNS = {
+    "setting": "setting",
+    "change": "change",
+    "wall_time": "wall time",
+    "pretrained_finetuned": "pretrained + fine-tuned",
+    "no_pretraining": "same model, no pretraining",
+    "tfidf_lr": "TF-IDF + LR",
+    "clm_pretrained": "`clm` pretrained",
+    "clm_random": "`clm` random",
+    "mlm_pretrained": "`mlm` pretrained",
+    "mlm_random": "`mlm` random",
+}
+
+
+def record_table(benchmark: str, section: str) -> str:
+    """One section of a dated record (issue 10's diagnosis, the design measurements): one row
+    per setting, with the date and the commit that recorded it. The cells are the figures as
+    they were recorded (text: some hold several seeds)."""
+    entries = [e for e in load_results(benchmark).values() if e["section"] == section]
+    if not entries:
+        raise KeyError(f"benchmarks/results/{benchmark}.json has no section {section!r}")
+    columns = [c for c in RECORD_COLUMNS if any(c in e for e in entries)]
+    header = [RECORD_COLUMNS[c] for c in columns] + ["recorded"]
+    rows = [[e.get(c, "") for c in columns] + [f"{e['date']}, `{e['commit']}`"] for e in entries]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    machines = ", ".join(sorted({_machine(e) for e in entries}))
+    return "\n".join(
+        [
+            *lines,
+            "",
+            f"{machines}; *recorded*: the date and the commit that first recorded the row (the "
+            f"run started from the code just before it) (`benchmarks/results/{benchmark}.json`).",
+        ]
+    )
+
+
+RECORDS = {  # results file → its sections, each a table of its own
+    "diagnosis": (
+        "from_scratch",
+        "diagnosis",
+        "label_efficiency",
+        "movies",
+        "label_efficiency_movies",
+    ),
+    "design": ("objective", "objective_budget", "private_switch"),
+}
+
 TABLES = {
     "results/compression": compression_table,
     "results/data_pipeline": data_pipeline_table,
@@ -395,6 +444,11 @@ TABLES = {
     "results/default_run": default_run_table,
     "results/real_data": real_data_table,
     "results/fresh_clone": fresh_clone_table,
+    **{
+        f"results/{benchmark}/{section}": functools.partial(record_table, benchmark, section)
+        for benchmark, sections in RECORDS.items()
+        for section in sections
+    },
 }
 
 

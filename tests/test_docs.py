@@ -49,3 +49,21 @@ def test_an_unknown_generated_block_fails_the_build(hooks):
     assert hooks.render("no markers") == "no markers"
     with pytest.raises(KeyError, match="unknown generated block 'nothing'"):
         hooks.render("<!-- generated:nothing -->")
+
+
+@pytest.mark.parametrize(("benchmark", "page"), [("diagnosis", "diagnosis"), ("design", "results")])
+def test_a_dated_record_shows_every_setting_with_its_commit(hooks, benchmark, page):
+    entries = json.loads((PROJECT_ROOT / f"benchmarks/results/{benchmark}.json").read_text())
+    sections = hooks.RECORDS[benchmark]
+    tables = {section: hooks.record_table(benchmark, section) for section in sections}
+    for entry in entries.values():
+        rows = tables[entry["section"]].splitlines()
+        assert any(
+            entry["setting"] in row and f"{entry['date']}, `{entry['commit']}`" in row
+            for row in rows
+        ), entry["setting"]
+    text = (PROJECT_ROOT / f"docs/{page}.md").read_text(encoding="utf-8")
+    for section in sections:
+        assert f"<!-- generated:results/{benchmark}/{section} -->" in text
+    with pytest.raises(KeyError, match="has no section 'nothing'"):
+        hooks.record_table(benchmark, "nothing")
