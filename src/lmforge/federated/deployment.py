@@ -13,8 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,24 +46,28 @@ def _wait_for_port(host: str, port: int, process: subprocess.Popen, log: Path) -
     raise FederationError(f"flower-superlink did not listen on {host}:{port}; see {log}")
 
 
-@contextmanager
-def _process(command: Sequence[str], log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    """A process with its output in `log`, stopped (SIGTERM, then SIGKILL) on exit."""
+def _start(command: Sequence[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
+    """A process in its own session with its output in `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
+
+
+def _stop_all(processes: Sequence[subprocess.Popen], grace_s: float = 15.0) -> None:
+    """SIGTERM to every process group still running, all at once (each shuts down in
+    seconds, so one after another would add up), then SIGKILL to any left after `grace_s`."""
+    running = [p for p in processes if p.poll() is None]
+    for process in running:
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for process in running:
         try:
-            yield process
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def _tail(path: Path, lines: int = 25) -> str:
@@ -90,6 +93,11 @@ def run_federation(
         **os.environ,
         "FLWR_HOME": str(work_dir / "flwr-home"),
         "FLWR_TELEMETRY_ENABLED": "0",  # no network calls
+        # how often a SuperExec asks for a task to launch (a ClientApp, the ServerApp): 1 s by
+        # default, a wait added to every round
+        "FLWR_SUPEREXEC_TASK_POLL_INTERVAL": os.environ.get(
+            "FLWR_SUPEREXEC_TASK_POLL_INTERVAL", "0.2"
+        ),
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     logs = work_dir / "logs"
@@ -103,42 +111,37 @@ def run_federation(
     )
     (work_dir / "run_config.toml").write_text(toml_table(run_config), encoding="utf-8")
     link_log = logs / "superlink.log"
-    with ExitStack() as stack:
-        superlink = stack.enter_context(
-            _process(
-                [
-                    str(bin_dir / "flower-superlink"),
-                    "--insecure",
-                    "--host",
-                    address,
-                    "--port",
-                    str(port),
-                    "--disable-runtime-dependency-installation",
-                ],
-                link_log,
-                env,
-            )
+    processes: list[subprocess.Popen] = []
+    try:
+        superlink = _start(
+            [
+                str(bin_dir / "flower-superlink"),
+                "--insecure",
+                "--host",
+                address,
+                "--port",
+                str(port),
+                "--disable-runtime-dependency-installation",
+            ],
+            link_log,
+            env,
         )
+        processes.append(superlink)
         _wait_for_port(address, port, superlink, link_log)
         for i, node_config in enumerate(node_configs):
             config_file = work_dir / f"node-{i}.toml"
             config_file.write_text(toml_table(node_config), encoding="utf-8")
-            stack.enter_context(
-                _process(
-                    [
-                        str(bin_dir / "flower-supernode"),
-                        "--insecure",
-                        "--superlink",
-                        f"{address}:{port}",
-                        "--port",
-                        str(free_port("127.0.0.1")),
-                        "--node-config",
-                        str(config_file),
-                    ],
-                    logs / f"supernode-{i}.log",
-                    env,
-                )
-            )
+            node = [
+                str(bin_dir / "flower-supernode"),
+                "--insecure",
+                "--superlink",
+                f"{address}:{port}",
+                "--port",
+                str(free_port("127.0.0.1")),
+                "--node-config",
+                str(config_file),
+            ]
+            processes.append(_start(node, logs / f"supernode-{i}.log", env))
         run_log = logs / "flwr-run.log"
         command = [
             str(bin_dir / "flwr"),
@@ -159,6 +162,8 @@ def run_federation(
                     f"the federation ran past finetuning.federated.timeout_minutes "
                     f"({timeout_s / 60:g} min); logs in {logs}"
                 ) from None
+    finally:
+        _stop_all(processes)
     if code != 0 or not (Path(run_config["out-dir"]) / GLOBAL_WEIGHTS).is_file():
         raise FederationError(
             f"the federation produced no model (`flwr run` exited with {code}); logs in "

@@ -2,7 +2,9 @@
 
 `StepLogger` remembers the tracking URI and the run id of the run active when it was made and
 logs through `MlflowClient`, so it pickles to other processes and keeps writing into the same
-run there (one row per pipeline run in the UI).
+run there (one row per pipeline run in the UI). MLflow is imported when a logger is made, not
+with this module: the processes that train without logging (a Flower ClientApp) skip its
+import (about a second).
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow
-from mlflow.entities import Metric
-from mlflow.tracking import MlflowClient
+if TYPE_CHECKING:
+    from mlflow.entities import Metric
+    from mlflow.tracking import MlflowClient
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ class StepLogger:
     def __init__(
         self, prefix: str, run_id: str | None = None, tracking_uri: str | None = None
     ) -> None:
+        import mlflow
+
         active = mlflow.active_run()
         self.prefix = prefix
         self.run_id = run_id or (active.info.run_id if active else None)
@@ -69,6 +73,8 @@ class StepLogger:
     def __call__(self, step: int, metrics: dict[str, float]) -> None:
         if self.run_id is None:
             return
+        from mlflow.entities import Metric
+
         now = int(time.time() * 1000)
         self.pending.extend(
             Metric(f"{self.prefix}{name}", float(value), now, step)
@@ -89,6 +95,8 @@ class StepLogger:
         if not self.pending:
             return
         if self._client is None:
+            from mlflow.tracking import MlflowClient
+
             self._client = MlflowClient(tracking_uri=self.tracking_uri)
         batch = list(self.pending)
         error = with_retries(lambda: self._client.log_batch(self.run_id, metrics=batch), backoff)
