@@ -73,7 +73,6 @@ def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
         "data/03_primary/train.parquet",
     )
     first_hashes = {path: path_md5(repo / path) for path in shared}
-    first_model = first_hashes["data/06_models/classifier"]
     # nothing changed: nothing runs
     second = dvc(repo, "repro")
     assert ran(second) == [] and "up to date" in second
@@ -97,31 +96,41 @@ def test_reproduce_change_compare_go_back_and_share(repo, tmp_path):
     # reruns exactly the stages its parameter change put out of date
     queued_experiments_log_into_the_project_store(repo)
 
-    # the fine-tuning change, applied to the workspace: its metrics differ from the commit's
-    dvc(repo, "exp", "apply", "higher-lr")
+    # the evaluation change, applied to the workspace: its metrics differ from the commit's
+    dvc(repo, "exp", "apply", "weaker-baseline")
     diff = json.loads(dvc(repo, "metrics", "diff", "--json"))
-    assert "data/08_reporting/metrics.json" in diff
-    # the skipped pretraining stage is still represented by the run that produced its outputs
+    assert "tfidf_lr_macro_f1" in diff["data/08_reporting/metrics.json"]
+    # the skipped stages are still represented by the runs that produced their outputs
     newest = pipeline_runs(repo)[-1]
-    assert newest.data.params["finetuning.training.lr"] == "0.004"
-    assert newest.data.tags["upstream.pretraining.run_id"] == upstream_pretraining
+    assert newest.data.params["evaluation.tfidf.C"] == "0.01"
+    for stage in ("pretraining", "finetuning"):
+        key = f"upstream.{stage}.run_id"
+        assert newest.data.tags[key] == evaluation.data.tags[key]
     git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "higher learning rate")
-    assert path_md5(repo / "data/06_models/classifier") != first_model
+    git(repo, "commit", "-qm", "weaker baseline")
+
+    # a fine-tuning change puts fine-tuning out of date (and so what follows), not what precedes
+    finetuning_params = repo / "conf/base/parameters_finetuning.yml"
+    original = finetuning_params.read_text()
+    assert "    lr: 1.0e-3\n" in original
+    finetuning_params.write_text(original.replace("    lr: 1.0e-3\n", "    lr: 2.0e-3\n", 1))
+    status = json.loads(dvc(repo, "status", "--json"))
+    assert "finetuning" in status and not {"data_processing", "pretraining"} & set(status)
+    finetuning_params.write_text(original)
 
     # a data parameter change puts the first stage out of date (and so all that follows)
     data_params = repo / "conf/base/parameters_data_processing.yml"
     original = data_params.read_text()
     data_params.write_text(original.replace("copies: 1", "copies: 2"))
-    status = json.loads(dvc(repo, "status", "--json"))
-    assert "data_processing" in status
+    assert "data_processing" in json.loads(dvc(repo, "status", "--json"))
     data_params.write_text(original)
 
     # back to the first result's data and model
+    assert metrics(repo) != first_metrics
     git(repo, "checkout", "-q", first_commit)
     dvc(repo, "checkout")
     assert metrics(repo) == first_metrics
-    assert path_md5(repo / "data/06_models/classifier") == first_model
+    assert path_md5(repo / "data/06_models/classifier") == first_hashes["data/06_models/classifier"]
 
     # (that a rerun gives bit-identical weights is tested on the training loop itself:
     # tests/training/test_loop.py, a killed and resumed run against an uninterrupted one)
@@ -149,13 +158,13 @@ def queue_settled(repo: Path, timeout: float = 500) -> str:
 
 
 def queued_experiments_log_into_the_project_store(repo: Path) -> None:
-    """Two queued experiments, two workers: a fine-tuning change (reruns fine-tuning and what
-    follows it) and a compression change (reruns the last stage only); both runs in the main
-    store, both in `exp show`. (Before the store followed DVC's workspaces, queued experiments
-    logged into copies that vanished.)"""
+    """Two queued experiments, two workers: an evaluation change (a weaker TF-IDF baseline:
+    reruns evaluation and compression) and a compression change (reruns the last stage only);
+    both runs in the main store, both in `exp show`. (Before the store followed DVC's
+    workspaces, queued experiments logged into copies that vanished.)"""
     before = len(pipeline_runs(repo, "compression"))
     changes = {
-        "higher-lr": "conf/base/parameters_finetuning.yml:finetuning.training.lr=0.004",
+        "weaker-baseline": "conf/base/parameters_evaluation.yml:evaluation.tfidf.C=0.01",
         "looser-drop": "conf/base/parameters_compression.yml:compression.max_macro_f1_drop=0.03",
     }
     for name, change in changes.items():
@@ -163,11 +172,7 @@ def queued_experiments_log_into_the_project_store(repo: Path) -> None:
     dvc(repo, "queue", "start", "-j", "2")
     status = queue_settled(repo)
     assert status.count("Success") == 2, status
-    assert ran(dvc(repo, "queue", "logs", "higher-lr")) == [
-        "finetuning",
-        "evaluation",
-        "compression",
-    ]
+    assert ran(dvc(repo, "queue", "logs", "weaker-baseline")) == ["evaluation", "compression"]
     assert ran(dvc(repo, "queue", "logs", "looser-drop")) == ["compression"]
     runs = pipeline_runs(repo, "compression")
     assert len(runs) == before + 2
@@ -177,4 +182,4 @@ def queued_experiments_log_into_the_project_store(repo: Path) -> None:
     assert all(client.list_artifacts(run.info.run_id) for run in runs[-2:])
     shown = json.loads(dvc(repo, "exp", "show", "--json"))
     assert any(entry.get("experiments") for entry in shown)
-    assert all(text in json.dumps(shown) for text in ("0.03", "0.004", "macro_f1"))
+    assert all(text in json.dumps(shown) for text in ("0.03", "0.01", "macro_f1"))

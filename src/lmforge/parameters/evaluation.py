@@ -1,5 +1,5 @@
 """The parameter blocks of the `evaluation` pipeline (types; defaults in
-conf/base/parameters_evaluation.yml)."""
+conf/base/parameters_evaluation.yml, and the registry's in conf/base/parameters_registry.yml)."""
 
 from __future__ import annotations
 
