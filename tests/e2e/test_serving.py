@@ -65,7 +65,8 @@ def test_two_runs_compare_in_the_mlflow_server_and_gate_the_champion(trained_pro
         "--workers",
         "1",
     ]
-    with Server(args, trained_project) as server:
+    # MLflow 3's job runner (GenAI jobs, a pool of huey consumers) is not needed to compare runs
+    with Server(args, trained_project, {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}) as server:
         server.wait("/health")
         found = server.post(
             "/api/2.0/mlflow/runs/search",
