@@ -425,7 +425,7 @@ RECORDS = {  # results file → its sections, each a table of its own
         "movies",
         "label_efficiency_movies",
     ),
-    "design": ("objective", "objective_budget", "private_switch"),
+    "design": ("objective", "objective_budget", "private_switch", "checkpoint_budget"),
 }
 
 TABLES = {
