@@ -15,8 +15,8 @@ PIP_INSTALL := $(BIN)/python -m pip install --quiet --no-compile -c constraints.
 
 .PHONY: install install-zh run test lint docs docs-serve benchmarks device-wheels rehearse-device clean services services-stop
 
-# A new pip first: the pip that `venv` bundles (23.2 with Python 3.11) took 70 s to resolve
-# lmforge's 254 packages, today's 28 s (the whole install: 98 s -> 47 s, 2026-12-06).
+# A current pip first: the one `venv` bundles resolves lmforge's packages far more slowly
+# (measured in docs/getting-started.md).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"

@@ -53,6 +53,12 @@ def _stamp(entries: list[dict[str, Any]]) -> str:
     return "; ".join(f"{date}, commit `{commit}`, {machine}" for date, commit, machine in stamps)
 
 
+def _grid(header: list[str], rows: list[list[str]]) -> list[str]:
+    """The lines of a markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
 def _table(
     header: list[str],
     rows: list[list[str]],
@@ -62,10 +68,8 @@ def _table(
 ) -> str:
     """A markdown table, then the line saying when, on which commit and machine its figures
     were measured and which results file holds them."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
     where = f"(`benchmarks/results/{benchmark}.json`)."
-    return "\n".join([*lines, "", f"{note}Measured {_stamp(entries)} {where}"])
+    return "\n".join([*_grid(header, rows), "", f"{note}Measured {_stamp(entries)} {where}"])
 
 
 def default_run_table() -> str:
@@ -404,12 +408,10 @@ def record_table(benchmark: str, section: str) -> str:
     columns = [c for c in RECORD_COLUMNS if any(c in e for e in entries)]
     header = [RECORD_COLUMNS[c] for c in columns] + ["recorded"]
     rows = [[e.get(c, "") for c in columns] + [f"{e['date']}, `{e['commit']}`"] for e in entries]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
     machines = ", ".join(sorted({_machine(e) for e in entries}))
     return "\n".join(
         [
-            *lines,
+            *_grid(header, rows),
             "",
             f"{machines}; *recorded*: the date and the commit that first recorded the row (the "
             f"run started from the code just before it) (`benchmarks/results/{benchmark}.json`).",
