@@ -18,7 +18,13 @@ from lmforge.training.config import (
 )
 from lmforge.training.loop import build_optimizer
 from lmforge.training.objectives import ClassificationObjective
-from lmforge.training.privacy import PrivateTraining, private_wrap, unwrap
+from lmforge.training.privacy import (
+    PrivateTraining,
+    calibrated_noise_multiplier,
+    private_wrap,
+    spent_epsilon,
+    unwrap,
+)
 
 TINY = ModelConfig(n_layers=2, d_model=32, n_heads=2, d_ff=64, max_length=64, dropout=0.0)
 # rdp calibrates in about 1 s, prv (the default) in about 6 s: prv is tested once below
@@ -140,6 +146,23 @@ def test_noise_is_calibrated_to_the_target_epsilon():
     assert rdp.epsilon(100) == pytest.approx(8.0, abs=0.1)
     tighter = PrivateTraining(PrivacyConfig(**{**PRIVATE, "target_epsilon": 1.0}), 640, 32, 100, 0)
     assert tighter.noise_multiplier > rdp.noise_multiplier
+
+
+def test_the_accountants_answers_are_opacus_own_and_asked_once():
+    from opacus.accountants import RDPAccountant
+    from opacus.accountants.utils import get_noise_multiplier
+
+    question = (3.0, 1e-3, 0.05, 40, "rdp")
+    calibrated_noise_multiplier.cache_clear()
+    sigma = calibrated_noise_multiplier(*question)
+    assert sigma == get_noise_multiplier(
+        target_epsilon=3.0, target_delta=1e-3, sample_rate=0.05, steps=40, accountant="rdp"
+    )
+    assert calibrated_noise_multiplier(*question) == sigma
+    assert calibrated_noise_multiplier.cache_info().hits == 1
+    accountant = RDPAccountant()
+    accountant.history = [(sigma, 0.05, 40)]
+    assert spent_epsilon(sigma, 0.05, 40, 1e-3, "rdp") == accountant.get_epsilon(delta=1e-3)
 
 
 def test_a_delta_of_one_over_n_or_more_is_refused_before_training():

@@ -18,6 +18,7 @@ them expanded to the batch.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -76,13 +77,45 @@ def unwrap(handles: list[Any], model: nn.Module) -> None:
                 setattr(parameter, name, None)
 
 
+# The accountants are pure functions of their arguments and slow (Opacus's RDP over fractional
+# orders: about a second per ε, dozens of ε in a calibration), and a process asks the same
+# questions again: a resumed run, the private baseline beside the private fine-tuning, the
+# ε logged at each evaluation.
+@functools.lru_cache(maxsize=256)
+def calibrated_noise_multiplier(
+    target_epsilon: float, delta: float, sample_rate: float, steps: int, accountant: str
+) -> float:
+    """The noise multiplier with which `steps` steps at `sample_rate` spend `target_epsilon`."""
+    from opacus.accountants.utils import get_noise_multiplier
+
+    return float(
+        get_noise_multiplier(
+            target_epsilon=target_epsilon,
+            target_delta=delta,
+            sample_rate=sample_rate,
+            steps=steps,
+            accountant=accountant,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def spent_epsilon(
+    noise_multiplier: float, sample_rate: float, steps: int, delta: float, accountant: str
+) -> float:
+    """ε spent by `steps` noisy steps at `noise_multiplier` and `sample_rate`, at `delta`."""
+    from opacus.accountants import create_accountant
+
+    accounting = create_accountant(mechanism=accountant)
+    accounting.history = [(noise_multiplier, sample_rate, steps)]
+    return float(accounting.get_epsilon(delta=delta))
+
+
 class PrivateTraining:
     """The DP-SGD plan of one training run: sampling rate, δ, the calibrated noise multiplier,
     Poisson batches and the ε spent."""
 
     def __init__(self, config: PrivacyConfig, n_rows: int, batch_size: int, steps: int, seed: int):
-        from opacus.accountants.utils import get_noise_multiplier
-
         if n_rows < 2:
             raise PrivacyConfigError("private training needs at least 2 training rows")
         self.config, self.n_rows, self.seed, self.steps = config, n_rows, seed, steps
@@ -95,14 +128,8 @@ class PrivateTraining:
                 f"{n_rows} training rows, not {self.delta:g} (δ ≥ 1/n would allow leaking a "
                 "whole row; null picks 1/n rounded down to a power of ten)"
             )
-        self.noise_multiplier = float(
-            get_noise_multiplier(
-                target_epsilon=config.target_epsilon,
-                target_delta=self.delta,
-                sample_rate=self.sample_rate,
-                steps=max(1, steps),
-                accountant=config.accountant,
-            )
+        self.noise_multiplier = calibrated_noise_multiplier(
+            config.target_epsilon, self.delta, self.sample_rate, max(1, steps), config.accountant
         )
         self._handles: list[Any] = []
         if self.expected_batch_size < SMALL_BATCH:
@@ -123,11 +150,9 @@ class PrivateTraining:
         """ε spent after `steps` noisy steps (at this run's δ)."""
         if steps <= 0:
             return 0.0
-        from opacus.accountants import create_accountant
-
-        accountant = create_accountant(mechanism=self.config.accountant)
-        accountant.history = [(self.noise_multiplier, self.sample_rate, steps)]
-        return float(accountant.get_epsilon(delta=self.delta))
+        return spent_epsilon(
+            self.noise_multiplier, self.sample_rate, steps, self.delta, self.config.accountant
+        )
 
     def attach(
         self, objective: nn.Module, optimizer: torch.optim.Optimizer
