@@ -2,9 +2,9 @@
 
 One thread per torch (and BLAS) process, set here, before any test module loads torch: the two
 workers and the project processes they start share the machine's cores, and the tests' models
-are tiny. Two concurrent runs of the test chain took 25 s with 2 threads each on 2 cores and
-17-20 s with 1 (OpenMP's idle threads spin while they wait for a core). Subprocesses inherit it
-through their environment; a value set outside the suite wins.
+are tiny, and OpenMP's idle threads spin while they wait for a core (measured in
+docs/development.md). Subprocesses inherit it through their environment; a value set outside
+the suite wins.
 """
 
 import os
