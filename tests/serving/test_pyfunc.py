@@ -1,10 +1,12 @@
 """The pyfunc model on a tiny classifier folder: raw text in, training-time cleaning applied."""
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.pyfunc.utils.data_validation import _get_func_info_if_type_hint_supported
 
 from lmforge.classification.inference import predict_proba
 from lmforge.data.cleaning import clean_texts
@@ -89,3 +91,13 @@ def test_requests_are_bounded_and_validated(served):
     mixed = served.predict(None, pd.DataFrame({"text": ["good", 42, None, ["a"]]}))
     assert mixed["flag"].fillna("").tolist() == ["", NON_STRING_FLAG, EMPTY_FLAG, NON_STRING_FLAG]
     assert mixed.loc[[1, 2, 3], "label"].isna().all()
+
+
+def test_mlflow_reads_the_predict_hints_without_warning_or_a_schema_of_its_own():
+    """The DataFrame hint: no "add type hints" warning on every kedro command, and MLflow
+    neither wraps `predict` in its own validation nor infers a schema over the logged one."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        info = _get_func_info_if_type_hint_supported.__wrapped__(TextClassifierModel.predict)
+    assert info is None
+    assert not [w for w in caught if "type hint" in str(w.message)]

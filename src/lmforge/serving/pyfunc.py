@@ -99,8 +99,12 @@ class TextClassifierModel(mlflow.pyfunc.PythonModel):
         config = getattr(context, "model_config", None) or {}
         self.limits = {k: int(config.get(k, v)) for k, v in FALLBACK_LIMITS.items()}
 
-    def predict(self, context, model_input, params=None):  # untyped: MLflow reads the hints
-        """A DataFrame with a `text` column (or a list of texts) → labels and probabilities."""
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """A DataFrame with a `text` column (or a list of texts) → labels and probabilities.
+        MLflow hands the input over as the logged signature's DataFrame; a DataFrame hint is
+        one MLflow infers no schema from, so the signature stays the one logged."""
         from lmforge.classification.inference import predict_proba
 
         frame = as_text_frame(model_input)
