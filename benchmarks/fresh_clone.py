@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recording import RESULTS, commit, record  # noqa: E402
+from benchmarks.recording import RESULTS, record  # noqa: E402
 
 INSTALL = {"test": ["install", "install-zh"], "run": ["install"]}
 SUMMARY = re.compile(r"(\d+) passed(?:, (\d+) failed)?.* in ([\d.]+)s")
@@ -68,10 +68,13 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="where the clone goes (default: temp dir)")
     parser.add_argument("--results", type=Path, default=RESULTS / "fresh_clone.json")
     args = parser.parse_args()
-    measured_at, started = commit(), datetime.datetime.now()
+    started = datetime.datetime.now()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="lmforge-fresh-clone-"))
     clone = workdir / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    # what the clone holds: the committed HEAD (uncommitted changes never travel into a clone)
+    head = ["git", "rev-parse", "--short", "HEAD"]
+    measured_at = subprocess.run(head, cwd=clone, capture_output=True, text=True).stdout.strip()
     install_s = timed(["make", *INSTALL[args.target]], clone, workdir / "install.log")
     command_s = timed(["make", args.target], clone, workdir / f"{args.target}.log")
     figures = {

@@ -130,11 +130,12 @@ def real_data_table() -> str:
 def fresh_clone_table() -> str:
     """`make test` / `make run` on fresh clones (benchmarks/fresh_clone.py)."""
     entries = sorted(load_results("fresh_clone").values(), key=lambda e: (e["date"], e["started"]))
-    header = ["command", "started", "install + command", "of which the suite", "tests"]
+    header = ["command", "started", "commit", "install + command", "of which the suite", "tests"]
     rows = [
         [
             f"`make {e['target']}`",
             f"{e['date']} {e['started']}",
+            f"`{e['commit']}`",
             f"**{e['total_min']:.1f} min**",
             f"{e['suite_min']:.1f} min" if "suite_min" in e else "",
             f"{e['passed']} passed, {e['failed']} failed" if "passed" in e else "",
