@@ -96,6 +96,7 @@ def apply_strategy(model: nn.Module, settings: FinetuneSettings) -> nn.Module:
     if settings.strategy == "full":
         return model
     from peft import LoraConfig, TaskType, get_peft_model
+    from transformers.pytorch_utils import Conv1D
 
     lora = settings.lora
     extra = ["pooler"] if any(".pooler." in n for n, _ in model.named_parameters()) else []
@@ -106,6 +107,8 @@ def apply_strategy(model: nn.Module, settings: FinetuneSettings) -> nn.Module:
         lora_dropout=lora.get("dropout", 0.1),
         target_modules=lora.get("target_modules"),
         modules_to_save=extra or None,
+        # GPT-2's projections are Conv1D (weights stored input-first)
+        fan_in_fan_out=any(isinstance(m, Conv1D) for m in model.modules()),
     )
     return get_peft_model(model, config)
 

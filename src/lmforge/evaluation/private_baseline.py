@@ -65,7 +65,7 @@ def private_tfidf_logistic_regression(
     rows and labels reach the weights only through DP-SGD."""
     features = tfidf_features(max_features)
     matrix = features.fit_transform(list(train_texts)).tocsr()
-    labels = torch.as_tensor(np.asarray(train_labels), dtype=torch.long)
+    labels = torch.tensor(np.asarray(train_labels), dtype=torch.long)  # a copy: may be read-only
     keys = ("target_epsilon", "delta", "max_grad_norm", "accountant")
     config = PrivacyConfig.from_dict({"enabled": True, **{k: privacy[k] for k in keys}})
     n_rows = matrix.shape[0]
