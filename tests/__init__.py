@@ -10,6 +10,8 @@ import the tests' helpers and measure what a user's run does, with torch's own t
 
 import os
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
 if "PYTEST_VERSION" in os.environ:
-    for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    for _variable in THREAD_VARIABLES:
         os.environ.setdefault(_variable, "1")
